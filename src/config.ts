@@ -1,0 +1,183 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { randomToken } from "./platform/secrets.js";
+
+/** Every setting of Sesame, read from the environment and validated once at boot. */
+export interface Config {
+  production: boolean;
+  port: number;
+  host: string;
+  publicUrl: string;
+  database: { kind: "sqlite"; path: string } | { kind: "postgres"; url: string };
+  secret: string;
+  apiToken: string | null;
+  smtpUrl: string | null;
+  mailFrom: string;
+  smsGatewayUrl: string | null;
+  clock: "system" | "manual";
+  seed: "demo" | null;
+  logLevel: string;
+  /** Behind a load balancer: take the client IP from X-Forwarded-For. */
+  trustProxy: boolean;
+  limits: Limits;
+  rules: RiskRules;
+}
+
+export interface Limits {
+  /** Requests per minute from one IP on each public step; 0 turns it off. */
+  perIpPerMinute: number;
+  /** Recovery attempts started for one address per hour. */
+  recoveriesPerAccountPerHour: number;
+  /** One-time codes requested for one address per hour (never locks the account). */
+  codesPerAccountPerHour: number;
+  /** Wrong tries allowed on one code. */
+  triesPerCode: number;
+}
+
+export interface RiskRules {
+  /** Failed sign-ins from unknown devices, within the window, that start a brute_force lock. */
+  bruteForceThreshold: number;
+  bruteForceWindowMs: number;
+  /** First brute_force lock; each following one doubles, up to the maximum. */
+  bruteForceFirstLockMs: number;
+  bruteForceMaxLockMs: number;
+  /** Lock set by a malware_detected / spam_burst event ("none" ignores the event). */
+  onMalware: LockRuleAction;
+  onSpamBurst: LockRuleAction;
+}
+
+export type LockRuleAction = "compromise" | "abuse" | "none";
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+const integer = (env: Env, name: string, fallback: number, min = 0): number => {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  if (!/^\d+$/.test(raw.trim()) || Number(raw) < min) {
+    throw new ConfigError(`${name} must be a whole number >= ${min}, got "${raw}"`);
+  }
+  return Number(raw);
+};
+
+const oneOf = <T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T => {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) {
+    throw new ConfigError(`${name} must be one of ${allowed.join(", ")}, got "${raw}"`);
+  }
+  return raw as T;
+};
+
+const url = (env: Env, name: string, protocols: string[]): string | null => {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return null;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(`${name} must be a URL, got "${raw}"`);
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(`${name} must use ${protocols.join(" or ")}, got "${parsed.protocol}"`);
+  }
+  return raw;
+};
+
+const parseDatabase = (raw: string | undefined, dataDir: string): Config["database"] => {
+  if (raw === undefined || raw === "") return { kind: "sqlite", path: resolve(dataDir, "sesame.db") };
+  if (raw.startsWith("sqlite:")) {
+    const path = raw.slice("sqlite:".length).replace(/^\/\/(?=\/)/, "");
+    if (path === "")
+      throw new ConfigError('DATABASE_URL "sqlite:" needs a file path, e.g. sqlite:./data/sesame.db');
+    return { kind: "sqlite", path: path === ":memory:" ? path : resolve(path) };
+  }
+  if (raw.startsWith("postgres://") || raw.startsWith("postgresql://")) return { kind: "postgres", url: raw };
+  throw new ConfigError(
+    `DATABASE_URL must start with sqlite: or postgres://, got "${raw.split(":")[0]}:..."`,
+  );
+};
+
+/** The embedded default keeps a generated secret beside its database so codes survive restarts. */
+const persistedSecret = (dataDir: string): string => {
+  const file = resolve(dataDir, "secret");
+  if (existsSync(file)) return readFileSync(file, "utf8").trim();
+  mkdirSync(dirname(file), { recursive: true });
+  const secret = randomToken(32);
+  writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+  return secret;
+};
+
+export function loadConfig(env: Env = process.env): Config {
+  const production = env.NODE_ENV === "production";
+  const dataDir = resolve(env.SESAME_DATA_DIR ?? "data");
+  const database = parseDatabase(env.DATABASE_URL, dataDir);
+  const port = integer(env, "PORT", 3000);
+  if (port > 65535) throw new ConfigError(`PORT must be at most 65535, got "${port}"`);
+  const host = env.HOST || "0.0.0.0";
+  const publicUrl = (url(env, "PUBLIC_URL", ["http:", "https:"]) ?? `http://localhost:${port}`).replace(
+    /\/$/,
+    "",
+  );
+
+  let secret = env.SESAME_SECRET ?? "";
+  if (secret === "") {
+    if (production) throw new ConfigError("SESAME_SECRET is required when NODE_ENV=production");
+    secret =
+      database.kind === "sqlite" && database.path !== ":memory:" ? persistedSecret(dataDir) : randomToken(32);
+  } else if (secret.length < 32) {
+    throw new ConfigError("SESAME_SECRET must be at least 32 characters");
+  }
+
+  const apiToken = env.SESAME_API_TOKEN || null;
+  if (apiToken !== null && apiToken.length < 16)
+    throw new ConfigError("SESAME_API_TOKEN must be at least 16 characters");
+
+  const clock = oneOf(env, "SESAME_CLOCK", ["system", "manual"] as const, "system");
+  if (clock === "manual" && production) throw new ConfigError("SESAME_CLOCK=manual is refused in production");
+
+  const seedRaw = oneOf(env, "SESAME_SEED", ["demo", "none"] as const, "none");
+
+  const lockActions = ["compromise", "abuse", "none"] as const;
+  return {
+    production,
+    port,
+    host,
+    publicUrl,
+    database,
+    secret,
+    apiToken,
+    smtpUrl: url(env, "SMTP_URL", ["smtp:", "smtps:"]),
+    mailFrom: env.MAIL_FROM || "Sesame <no-reply@sesame.localhost>",
+    smsGatewayUrl: url(env, "SMS_GATEWAY_URL", ["http:", "https:"]),
+    clock,
+    seed: seedRaw === "demo" ? "demo" : null,
+    logLevel: oneOf(
+      env,
+      "LOG_LEVEL",
+      ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const,
+      "info",
+    ),
+    trustProxy: oneOf(env, "SESAME_TRUST_PROXY", ["true", "false"] as const, "false") === "true",
+    limits: {
+      perIpPerMinute: integer(env, "SESAME_RATE_LIMIT_PER_IP", 100),
+      recoveriesPerAccountPerHour: integer(env, "SESAME_RECOVERIES_PER_ACCOUNT_PER_HOUR", 20, 1),
+      codesPerAccountPerHour: integer(env, "SESAME_CODES_PER_ACCOUNT_PER_HOUR", 5, 1),
+      triesPerCode: integer(env, "SESAME_TRIES_PER_CODE", 5, 1),
+    },
+    rules: {
+      bruteForceThreshold: integer(env, "SESAME_BRUTE_FORCE_THRESHOLD", 10, 1),
+      bruteForceWindowMs: integer(env, "SESAME_BRUTE_FORCE_WINDOW_MS", 15 * 60_000, 1000),
+      bruteForceFirstLockMs: integer(env, "SESAME_BRUTE_FORCE_FIRST_LOCK_MS", 60_000, 1000),
+      bruteForceMaxLockMs: integer(env, "SESAME_BRUTE_FORCE_MAX_LOCK_MS", 15 * 60_000, 1000),
+      onMalware: oneOf(env, "SESAME_LOCK_ON_MALWARE", lockActions, "compromise"),
+      onSpamBurst: oneOf(env, "SESAME_LOCK_ON_SPAM_BURST", lockActions, "compromise"),
+    },
+  };
+}

@@ -1,0 +1,149 @@
+/**
+ * Table shapes as stored. Instants are epoch-ms integers, booleans 0/1, JSON as text, on both
+ * dialects, so one set of queries serves SQLite and PostgreSQL.
+ */
+export interface Database {
+  accounts: AccountsTable;
+  alternates: AlternatesTable;
+  known_devices: KnownDevicesTable;
+  sessions: SessionsTable;
+  recoveries: RecoveriesTable;
+  recovery_codes: RecoveryCodesTable;
+  cases: CasesTable;
+  case_events: CaseEventsTable;
+  audit_log: AuditLogTable;
+  outbox: OutboxTable;
+}
+
+export type LockReason = "compromise" | "brute_force" | "abuse" | "admin";
+
+export interface AccountsTable {
+  id: string;
+  address: string;
+  password_hash: string;
+  display_name: string | null;
+  locale: string;
+  country: string | null;
+  lock_reason: LockReason | null;
+  lock_since: number | null;
+  /** Only brute_force locks expire by themselves. */
+  lock_until: number | null;
+  lock_note: string | null;
+  failed_signins: number;
+  failed_window_start: number | null;
+  /** How many brute_force locks in a row: each one lasts twice the previous. */
+  brute_force_level: number;
+  password_changed_at: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface AlternatesTable {
+  id: string;
+  account_id: string;
+  kind: "email" | "phone";
+  /** Normalised: lower-case address, or E.164 number. */
+  value: string;
+  verified: number;
+  created_at: number;
+}
+
+export interface KnownDevicesTable {
+  account_id: string;
+  device_hash: string;
+  first_seen_at: number;
+  last_seen_at: number;
+}
+
+export interface SessionsTable {
+  id: string;
+  account_id: string;
+  token_hash: string;
+  device_hash: string | null;
+  created_at: number;
+  expires_at: number;
+  revoked_at: number | null;
+}
+
+export type RecoveryState = "choose_channel" | "enter_code" | "set_password" | "done";
+
+export interface RecoveriesTable {
+  id: string;
+  /** The address as typed (normalised); kept even when no account has it, so every answer is alike. */
+  address: string;
+  account_id: string | null;
+  locale: string;
+  state: RecoveryState;
+  started_at: number;
+  verified_at: number | null;
+  completed_at: number | null;
+  case_id: string | null;
+}
+
+export interface RecoveryCodesTable {
+  id: string;
+  recovery_id: string;
+  address: string;
+  channel: "email" | "phone";
+  /** Masked destination, for the audit log and the pages; never the full value. */
+  destination_masked: string;
+  /** Null when the destination was not a verified alternate: such a code can never match. */
+  code_hash: string | null;
+  attempts: number;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+  voided_at: number | null;
+}
+
+export interface CasesTable {
+  id: string;
+  ref: string;
+  account_id: string | null;
+  account_address: string;
+  contact_email: string | null;
+  locale: string;
+  status: "open" | "resolved";
+  source: string;
+  /** Start of the customer clock: the person's first attempt, which never moves. */
+  first_attempt_at: number;
+  opened_at: number;
+  updated_at: number;
+}
+
+export interface CaseEventsTable {
+  id: string;
+  case_id: string;
+  at: number;
+  type: string;
+  actor: string;
+  detail: string;
+}
+
+export interface AuditLogTable {
+  /** Each subject (an account, an address) has its own hash chain. */
+  stream: string;
+  seq: number;
+  at: number;
+  type: string;
+  actor: string;
+  account_id: string | null;
+  detail: string;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface OutboxTable {
+  id: string;
+  channel: "email" | "sms";
+  recipient: string;
+  subject: string | null;
+  body: string;
+  status: "pending" | "sent" | "failed";
+  attempts: number;
+  next_attempt_at: number;
+  claimed_until: number | null;
+  last_error: string | null;
+  created_at: number;
+  sent_at: number | null;
+}

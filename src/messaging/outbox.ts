@@ -1,0 +1,110 @@
+import { sql } from "kysely";
+import type { Db, Dialect, Tx } from "../db/database.js";
+import type { OutboxTable } from "../db/schema.js";
+import type { Clock } from "../platform/clock.js";
+import { newId } from "../platform/ids.js";
+
+export interface OutgoingMessage {
+  channel: "email" | "sms";
+  recipient: string;
+  subject?: string;
+  body: string;
+}
+
+export type OutboxRow = OutboxTable;
+
+/** Queued in the caller's transaction: the message exists if and only if the change committed. */
+export async function enqueueMessage(tx: Tx, now: number, message: OutgoingMessage): Promise<void> {
+  await tx
+    .insertInto("outbox")
+    .values({
+      id: newId(),
+      channel: message.channel,
+      recipient: message.recipient,
+      subject: message.subject ?? null,
+      body: message.body,
+      status: "pending",
+      attempts: 0,
+      next_attempt_at: now,
+      claimed_until: null,
+      last_error: null,
+      created_at: now,
+      sent_at: null,
+    })
+    .execute();
+}
+
+const CLAIM_MS = 60_000;
+const MAX_ATTEMPTS = 8;
+const BATCH = 20;
+
+/**
+ * Claims due messages so that, with several nodes, each is sent by one of them: on PostgreSQL the
+ * claim uses FOR UPDATE SKIP LOCKED; on SQLite the single writer gives the same guarantee.
+ */
+export async function claimDueMessages(db: Db, dialect: Dialect, clock: Clock): Promise<OutboxRow[]> {
+  return db.transaction().execute(async (tx) => {
+    const now = clock.now();
+    let query = tx
+      .selectFrom("outbox")
+      .selectAll()
+      .where("status", "=", "pending")
+      .where("next_attempt_at", "<=", now)
+      .where((eb) => eb.or([eb("claimed_until", "is", null), eb("claimed_until", "<", now)]))
+      .orderBy("next_attempt_at")
+      .limit(BATCH);
+    if (dialect === "postgres") query = query.modifyEnd(sql`for update skip locked`);
+    const rows = await query.execute();
+    if (rows.length > 0) {
+      await tx
+        .updateTable("outbox")
+        .set({ claimed_until: now + CLAIM_MS })
+        .where(
+          "id",
+          "in",
+          rows.map((r) => r.id),
+        )
+        .execute();
+    }
+    return rows;
+  });
+}
+
+export async function markSent(db: Db, id: string, now: number): Promise<void> {
+  await db
+    .updateTable("outbox")
+    .set({ status: "sent", sent_at: now, claimed_until: null, attempts: sql`attempts + 1` })
+    .where("id", "=", id)
+    .execute();
+}
+
+/** Retries with exponential backoff (30 s, 1 min, 2 min, ...); gives up after MAX_ATTEMPTS. */
+export async function markFailed(db: Db, row: OutboxRow, now: number, error: string): Promise<void> {
+  const attempts = row.attempts + 1;
+  await db
+    .updateTable("outbox")
+    .set({
+      status: attempts >= MAX_ATTEMPTS ? "failed" : "pending",
+      attempts,
+      next_attempt_at: now + 30_000 * 2 ** (attempts - 1),
+      claimed_until: null,
+      last_error: error.slice(0, 500),
+    })
+    .where("id", "=", row.id)
+    .execute();
+}
+
+export async function recentMessages(
+  db: Db,
+  channels: Array<"email" | "sms">,
+  limit = 100,
+): Promise<OutboxRow[]> {
+  if (channels.length === 0) return [];
+  return db
+    .selectFrom("outbox")
+    .selectAll()
+    .where("channel", "in", channels)
+    .orderBy("created_at", "desc")
+    .limit(limit)
+    .execute();
+}

@@ -1,0 +1,25 @@
+import type { FastifyBaseLogger } from "fastify";
+import type { Config } from "../config.js";
+import type { Db, Dialect, Tx } from "../db/database.js";
+import { type AuditEntry, appendAudit } from "./audit.js";
+import type { Clock } from "./clock.js";
+import type { Secrets } from "./secrets.js";
+
+/** What every service needs from the platform; built once in server.ts. */
+export interface Platform {
+  config: Config;
+  db: Db;
+  dialect: Dialect;
+  clock: Clock;
+  secrets: Secrets;
+  log: FastifyBaseLogger;
+  /** Wakes the outbox dispatcher after a commit that queued messages. */
+  wakeOutbox(): void;
+}
+
+/** One use-case, one transaction: the change, its audit entries and its outbox messages commit together. */
+export const inTransaction = <T>(platform: Platform, work: (tx: Tx) => Promise<T>): Promise<T> =>
+  platform.db.transaction().execute(work);
+
+export const audit = (platform: Platform, tx: Tx, stream: string, entry: AuditEntry) =>
+  appendAudit(tx, platform.dialect, platform.clock.now(), stream, entry);

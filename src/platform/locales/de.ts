@@ -1,0 +1,154 @@
+import type { MessageKey } from "./en.js";
+
+export const de: Record<MessageKey, string> = {
+  "app.name": "Sesame",
+  "app.tagline": "Kontohilfe",
+  "nav.home": "Hilfe-Center",
+  "nav.signin": "Anmelden",
+  "nav.recover": "Mein Konto wiederherstellen",
+  "nav.language": "Sprache",
+  "nav.skip": "Zum Inhalt springen",
+
+  "home.title": "Wie können wir helfen?",
+  "home.intro":
+    "Sie kommen nicht mehr in Ihr Konto? Sie können wieder darauf zugreifen, ohne das gesperrte Postfach zu verwenden.",
+  "home.recover.title": "Mein Konto wiederherstellen",
+  "home.recover.body":
+    "Wir senden einen Code an Ihre Ersatz-E-Mail-Adresse oder Ersatz-Telefonnummer, danach wählen Sie ein neues Passwort.",
+  "home.recover.action": "Wiederherstellung starten",
+  "home.contact.title": "Support kontaktieren",
+  "home.contact.body":
+    "Wenn Sie keine Ihrer Ersatzadressen oder -nummern mehr erreichen, starten Sie eine Wiederherstellung und wählen Sie „Ich erreiche keine davon“: Jemand aus unserem Support-Team übernimmt Ihren Vorgang und hält Sie über eine Adresse Ihrer Wahl auf dem Laufenden.",
+  "home.contact.phone":
+    "Sie können uns auch anrufen; halten Sie Ihre Vorgangsnummer bereit, unser Support-Team wird sie verwenden.",
+  "home.signin.title": "Anmelden",
+  "home.signin.body": "Sie kennen Ihr Passwort? Melden Sie sich hier an.",
+
+  "signin.title": "Anmelden",
+  "signin.address": "E-Mail-Adresse",
+  "signin.password": "Passwort",
+  "signin.submit": "Anmelden",
+  "signin.invalid": "Die Adresse oder das Passwort ist nicht korrekt.",
+  "signin.locked.title": "Ihr Konto ist gesperrt",
+  "signin.locked.compromise":
+    "Wir haben Ihr Konto gesperrt, weil wir vermuten, dass jemand anderes es verwenden wollte. Ihr Passwort war richtig: Stellen Sie Ihr Konto wieder her, um ein neues Passwort zu wählen und wieder hineinzukommen.",
+  "signin.locked.brute_force":
+    "Von unbekannten Geräten aus wurden zu viele falsche Passwörter versucht. Die Sperre endet automatisch am {until}; Sie können Ihr Konto auch jetzt schon wiederherstellen.",
+  "signin.locked.other":
+    "Ihr Konto wird von unserem Team überprüft. Stellen Sie Ihr Konto wieder her oder kontaktieren Sie den Support.",
+  "signin.locked.action": "Mein Konto wiederherstellen",
+  "signin.success.title": "Sie sind angemeldet",
+  "signin.success.body": "Willkommen zurück, {name}.",
+  "signin.forgot": "Passwort vergessen oder ausgesperrt?",
+
+  "recover.start.title": "Ihr Konto wiederherstellen",
+  "recover.start.intro":
+    "Geben Sie die Adresse des Kontos ein, das Sie zurückhaben möchten. Wir senden nie etwas an diese Adresse: Möglicherweise ist genau sie gesperrt.",
+  "recover.start.address": "Adresse Ihres Kontos",
+  "recover.start.submit": "Weiter",
+
+  "recover.channel.title": "Wo können wir Sie erreichen?",
+  "recover.channel.intro":
+    "Geben Sie eine Ersatz-E-Mail-Adresse oder Ersatz-Telefonnummer, die Sie uns für dieses Konto genannt haben, vollständig ein. Wenn sie übereinstimmt, senden wir dorthin einen 6-stelligen Code.",
+  "recover.channel.email": "Ersatz-E-Mail-Adresse",
+  "recover.channel.email.hint": "Ein anderes Postfach als das gesperrte, zum Beispiel name@gmail.com.",
+  "recover.channel.phone": "Ersatz-Telefonnummer",
+  "recover.channel.phone.hint": "Mit Ländervorwahl, zum Beispiel +32 470 12 34 56.",
+  "recover.channel.kind": "Ich erhalte den Code per",
+  "recover.channel.kind.email": "E-Mail",
+  "recover.channel.kind.phone": "SMS",
+  "recover.channel.value": "Ersatzadresse oder Ersatz-Telefonnummer",
+  "recover.channel.submit": "Code zusenden",
+  "recover.channel.noaccess": "Ich erreiche keine davon",
+
+  "recover.code.title": "Code eingeben",
+  "recover.code.intro":
+    "Wenn Ihre Eingabe zu einer Ersatzadresse oder -nummer dieses Kontos passt, ist ein 6-stelliger Code unterwegs. Ein Code per E-Mail gilt 24 Stunden, ein Code per SMS 10 Minuten.",
+  "recover.code.label": "6-stelliger Code",
+  "recover.code.submit": "Bestätigen",
+  "recover.code.resend": "Neuen Code senden oder andere Adresse verwenden",
+  "recover.code.fromlink":
+    "Prüfen Sie den Code unten und bestätigen Sie: Es ändert sich nichts, bevor Sie auf die Schaltfläche klicken.",
+
+  "recover.password.title": "Neues Passwort wählen",
+  "recover.password.intro":
+    "Wählen Sie ein Passwort, das Sie hier noch nie verwendet haben. Ein langer Satz aus mehreren Wörtern ist sicher und leicht zu merken.",
+  "recover.password.label": "Neues Passwort",
+  "recover.password.submit": "Neues Passwort speichern",
+
+  "recover.done.title": "Ihr Konto ist wiederhergestellt",
+  "recover.done.body":
+    "Ihr neues Passwort ist gespeichert. Wir haben alle Geräte abgemeldet, die Ihr Konto verwendet haben, und Ihre Ersatzadressen über diese Wiederherstellung informiert.",
+  "recover.done.held":
+    "Ihr neues Passwort ist gespeichert, aber Ihr Konto wird außerdem von unserem Team überprüft. Ein Vorgang wurde eröffnet: Vorgangsnummer {ref}. Wir melden uns schriftlich bei Ihnen.",
+  "recover.done.signin": "Jetzt anmelden",
+
+  "recover.noaccess.title": "Wir helfen Ihnen persönlich",
+  "recover.noaccess.intro":
+    "Sie erreichen keine Ihrer Ersatzadressen oder -nummern. Jemand aus unserem Support-Team prüft, ob das Konto Ihnen gehört, und hilft Ihnen, wieder hineinzukommen. Nennen Sie uns eine E-Mail-Adresse, unter der wir Ihnen schreiben können, aber nicht die gesperrte.",
+  "recover.noaccess.contact": "E-Mail-Adresse, unter der wir Sie erreichen",
+  "recover.noaccess.submit": "Support-Vorgang eröffnen",
+
+  "recover.case.title": "Ihr Vorgang ist eröffnet",
+  "recover.case.ref": "Ihre Vorgangsnummer: {ref}",
+  "recover.case.next":
+    "Bewahren Sie diese Nummer auf. Unser Support-Team schreibt Ihnen an {contact}. Wenn Sie uns anrufen, nennen Sie diese Nummer: Unser Support-Team sieht Ihren gesamten Verlauf und schickt Sie nicht zurück zum Wiederherstellungslink.",
+  "recover.case.clock": "Wir rechnen die Zeit ab Ihrem ersten Versuch ({since}), nicht ab heute.",
+
+  "error.title": "Etwas ist schiefgelaufen",
+  "error.back": "Zurück",
+  "error.ERR_VALIDATION": "Einige Ihrer Angaben fehlen oder sind ungültig.",
+  "error.ERR_UNAUTHORIZED": "Diese Anfrage erfordert ein gültiges Service-Token.",
+  "error.ERR_FORBIDDEN": "Dazu sind Sie nicht berechtigt.",
+  "error.ERR_NOT_FOUND": "Diese Seite oder Ressource existiert nicht.",
+  "error.ERR_ACCOUNT_EXISTS": "Ein Konto mit dieser Adresse existiert bereits.",
+  "error.ERR_ACCOUNT_NOT_FOUND": "Es gibt kein Konto mit dieser Adresse.",
+  "error.ERR_INVALID_CREDENTIALS": "Die Adresse oder das Passwort ist nicht korrekt.",
+  "error.ERR_ACCOUNT_LOCKED":
+    "Dieses Konto ist gesperrt. Stellen Sie es wieder her, um wieder hineinzukommen.",
+  "error.ERR_SESSION_INVALID": "Diese Sitzung ist beendet. Melden Sie sich erneut an.",
+  "error.ERR_RECOVERY_NOT_FOUND":
+    "Diese Wiederherstellung existiert nicht oder ist beendet. Beginnen Sie von vorn.",
+  "error.ERR_RECOVERY_STEP":
+    "Dieser Schritt ist gerade nicht verfügbar. Fahren Sie dort fort, wo die Wiederherstellung steht.",
+  "error.ERR_RECOVERY_EXPIRED":
+    "Diese Wiederherstellung hat zu lange gedauert und ist beendet. Beginnen Sie von vorn: Es dauert nur eine Minute.",
+  "error.ERR_CODE_INVALID": "Dieser Code ist nicht korrekt. Verbleibende Versuche: {attemptsLeft}.",
+  "error.ERR_CODE_EXPIRED": "Dieser Code ist abgelaufen. Fordern Sie einen neuen an.",
+  "error.ERR_TOO_MANY_ATTEMPTS": "Zu viele falsche Codes. Fordern Sie einen neuen Code an.",
+  "error.ERR_TOO_MANY_CODES":
+    "Für dieses Konto wurden zu viele Codes angefordert. Versuchen Sie es in {retryAfterMinutes} Minuten erneut, oder teilen Sie uns mit, dass Sie keine Ihrer Ersatzadressen erreichen.",
+  "error.ERR_RATE_LIMITED": "Zu viele Anfragen. Warten Sie eine Minute und versuchen Sie es erneut.",
+  "error.ERR_PASSWORD_WEAK": "Dieses Passwort ist zu leicht zu erraten. {hint}",
+  "error.ERR_PASSWORD_REUSED": "Das ist Ihr aktuelles Passwort. Wählen Sie ein neues.",
+  "error.ERR_CONTACT_IS_ACCOUNT":
+    "Geben Sie eine andere Adresse als die des gesperrten Kontos an: Diese können Sie womöglich nicht lesen.",
+  "error.ERR_PHONE_INVALID":
+    "Diese Telefonnummer ist ungültig. Geben Sie sie mit Ländervorwahl ein, zum Beispiel +32 470 12 34 56.",
+  "error.ERR_CLOCK_NOT_MANUAL": "Die Uhr kann nur verstellt werden, wenn SESAME_CLOCK=manual gesetzt ist.",
+  "error.ERR_CSRF": "Dieses Formular ist abgelaufen. Laden Sie die Seite neu und versuchen Sie es erneut.",
+  "error.ERR_INTERNAL": "Ein unerwarteter Fehler ist aufgetreten. Referenz: {correlationId}.",
+  "password.hint.default": "Verwenden Sie einen längeren Satz aus mehreren zusammenhanglosen Wörtern.",
+
+  "mail.code.subject": "Ihr Sesame-Wiederherstellungscode",
+  "mail.code.body":
+    "Ihr Wiederherstellungscode lautet {code}\n\nEr ist 24 Stunden gültig. Öffnen Sie zur Bestätigung diesen Link und klicken Sie auf „Bestätigen“:\n{link}\n\nWenn Sie die Wiederherstellung des Kontos {account} nicht angefordert haben, ignorieren Sie diese Nachricht: Ohne den Code ändert sich nichts.",
+  "sms.code.body":
+    "Sesame-Code: {code}. 10 Minuten gültig. Geben Sie ihn niemals weiter, auch nicht an unseren Support.",
+  "mail.recovered.subject": "Ihr Konto wurde wiederhergestellt",
+  "mail.recovered.body":
+    "Das Passwort Ihres Kontos {account} wurde am {at} über die Kontowiederherstellung geändert. Alle Geräte wurden abgemeldet.\n\nWenn Sie das nicht waren, antworten Sie auf diese Nachricht oder kontaktieren Sie sofort den Support: {helpUrl}",
+  "sms.recovered.body":
+    "Sesame: Das Passwort von {account} wurde über die Kontowiederherstellung geändert. Waren Sie das nicht? Kontaktieren Sie den Support: {helpUrl}",
+  "mail.case.subject": "Ihr Support-Vorgang {ref}",
+  "mail.case.body":
+    "Wir haben Ihre Anfrage zum Konto {account} erhalten. Ihre Vorgangsnummer lautet {ref}.\n\nJemand aus unserem Support-Team schreibt Ihnen an diese Adresse. Bewahren Sie diese Nummer auf und nennen Sie sie, wenn Sie uns anrufen.",
+
+  "dev.mailbox.title": "Entwicklungspostfach",
+  "dev.mailbox.intro":
+    "Es ist kein SMTP-Server und kein SMS-Gateway konfiguriert, daher werden Nachrichten hier aufbewahrt, statt versendet zu werden.",
+  "dev.mailbox.empty": "Noch keine Nachrichten.",
+  "dev.mailbox.to": "An",
+  "dev.mailbox.at": "Zeitpunkt",
+  "dev.mailbox.channel": "Kanal",
+};

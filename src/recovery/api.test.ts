@@ -1,0 +1,359 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import {
+  auth,
+  createAccount,
+  maria,
+  NEW_PASSWORD,
+  STRONG_PASSWORD,
+  type TestApp,
+  testApp,
+} from "../../test/helpers.js";
+import { verifyAuditChain } from "../platform/audit.js";
+import { HOUR, MINUTE } from "../platform/clock.js";
+
+let t: TestApp;
+beforeEach(async () => {
+  t = await testApp();
+  await createAccount(t, maria);
+  await t.server.inject({
+    method: "POST",
+    url: `/api/v1/accounts/${maria.address}/lock`,
+    headers: auth,
+    payload: { reason: "compromise" },
+  });
+});
+afterEach(() => t.close());
+
+const post = (url: string, payload: unknown) =>
+  t.server.inject({ method: "POST", url, payload: payload as object });
+const start = async (address = maria.address) => {
+  const response = await post("/api/v1/recovery", { address });
+  expect(response.statusCode).toBe(201);
+  return response.json().recoveryId as string;
+};
+const chooseEmail = (id: string, value = "maria-rosa@gmail.example") =>
+  post(`/api/v1/recovery/${id}/channel`, { kind: "email", value });
+const accountStatus = async () =>
+  (await t.server.inject({ url: `/api/v1/accounts/${maria.address}`, headers: auth })).json();
+const audit = async () =>
+  (await t.server.inject({ url: `/api/v1/accounts/${maria.address}/audit`, headers: auth })).json()
+    .events as Array<{ type: string; detail: Record<string, unknown> }>;
+
+describe("recovery journey", () => {
+  it("recovers a compromise-locked account through a verified backup address", async () => {
+    const signin = await post("/api/v1/signin", { address: maria.address, password: STRONG_PASSWORD });
+    expect(signin.statusCode).toBe(423);
+
+    const id = await start();
+    const channel = await chooseEmail(id);
+    expect(channel.statusCode).toBe(202);
+    expect(channel.json()).toEqual({ next: "enter_code" });
+
+    const code = await t.lastCodeFor("maria-rosa@gmail.example");
+    expect(code).toMatch(/^\d{6}$/);
+    const mail = (await t.messages()).find((m) => m.recipient === "maria-rosa@gmail.example")!;
+    expect(mail.body).toContain(`http://sesame.test/recover/${id}/code?code=${code}`);
+    expect(mail.subject).toMatch(/récupération/i);
+
+    const confirm = await post(`/api/v1/recovery/${id}/code`, { code });
+    expect(confirm.statusCode).toBe(200);
+    expect(confirm.json()).toEqual({ next: "set_password" });
+
+    const done = await post(`/api/v1/recovery/${id}/password`, { password: NEW_PASSWORD });
+    expect(done.statusCode).toBe(200);
+    expect(done.json()).toEqual({ next: "done" });
+
+    expect((await accountStatus()).status).toBe("active");
+    expect(
+      (await post("/api/v1/signin", { address: maria.address, password: STRONG_PASSWORD })).statusCode,
+    ).toBe(401);
+    expect(
+      (await post("/api/v1/signin", { address: maria.address, password: NEW_PASSWORD })).statusCode,
+    ).toBe(200);
+
+    const types = (await audit()).map((e) => e.type);
+    for (const expected of [
+      "account.locked",
+      "recovery.started",
+      "recovery.code_sent",
+      "recovery.code_verified",
+      "account.password_reset",
+      "sessions.revoked",
+      "account.unlocked",
+      "recovery.completed",
+      "recovery.notified",
+    ]) {
+      expect(types).toContain(expected);
+    }
+    const { id: accountId } = await accountStatus();
+    expect(await verifyAuditChain(t.database.db, `account:${accountId}`)).toBeNull();
+  });
+
+  it("recovers by SMS too, with a code that lives 10 minutes", async () => {
+    const id = await start();
+    expect(
+      (await post(`/api/v1/recovery/${id}/channel`, { kind: "phone", value: "0470 12 34 56" })).statusCode,
+    ).toBe(202);
+    const code = await t.lastCodeFor("+32470123456");
+    expect(code).toMatch(/^\d{6}$/);
+    t.clock.advance(10 * MINUTE + 1);
+    const late = await post(`/api/v1/recovery/${id}/code`, { code });
+    expect(late.statusCode).toBe(410);
+    expect(late.json().error.code).toBe("ERR_CODE_EXPIRED");
+  });
+
+  it("keeps an email code valid 24 hours and no longer", async () => {
+    const id = await start();
+    await chooseEmail(id);
+    const code = await t.lastCodeFor("maria-rosa@gmail.example");
+    t.clock.advance(24 * HOUR - 1000);
+    expect((await post(`/api/v1/recovery/${id}/code`, { code })).statusCode).toBe(200);
+
+    const second = await start();
+    await chooseEmail(second);
+    const code2 = await t.lastCodeFor("maria-rosa@gmail.example");
+    t.clock.advance(24 * HOUR);
+    const expired = await post(`/api/v1/recovery/${second}/code`, { code: code2 });
+    expect(expired.statusCode).toBe(410);
+    expect(expired.json().error.code).toBe("ERR_CODE_EXPIRED");
+  });
+
+  it("never sends a code to the account's own address nor to an unverified alternate", async () => {
+    const id = await start();
+    for (const value of [maria.address, "old-address@yahoo.example", "stranger@evil.example"]) {
+      const response = await chooseEmail(id, value);
+      expect(response.statusCode).toBe(202);
+      expect(response.json()).toEqual({ next: "enter_code" });
+    }
+    expect(await t.messages()).toEqual([]);
+    const refused = (await audit()).filter((e) => e.type === "recovery.code_refused");
+    expect(refused).toHaveLength(3);
+  });
+
+  it("allows 5 tries per code, then refuses even the right code", async () => {
+    const id = await start();
+    await chooseEmail(id);
+    const code = (await t.lastCodeFor("maria-rosa@gmail.example"))!;
+    const wrong = code === "000000" ? "111111" : "000000";
+    for (let left = 4; left >= 0; left--) {
+      const response = await post(`/api/v1/recovery/${id}/code`, { code: wrong });
+      expect(response.statusCode).toBe(400);
+      expect(response.json().error).toMatchObject({ code: "ERR_CODE_INVALID", attemptsLeft: left });
+    }
+    const blocked = await post(`/api/v1/recovery/${id}/code`, { code });
+    expect(blocked.statusCode).toBe(429);
+    expect(blocked.json().error.code).toBe("ERR_TOO_MANY_ATTEMPTS");
+    // A new code opens new tries, and the account was never locked by any of this.
+    await chooseEmail(id);
+    const fresh = await t.lastCodeFor("maria-rosa@gmail.example");
+    expect((await post(`/api/v1/recovery/${id}/code`, { code: fresh })).statusCode).toBe(200);
+  });
+
+  it("voids older codes when a new one is sent, across recoveries of the account", async () => {
+    const first = await start();
+    await chooseEmail(first);
+    const oldCode = (await t.lastCodeFor("maria-rosa@gmail.example"))!;
+    const second = await start();
+    await chooseEmail(second);
+    const newCode = (await t.lastCodeFor("maria-rosa@gmail.example"))!;
+    const stale = await post(`/api/v1/recovery/${first}/code`, { code: oldCode });
+    expect(stale.statusCode).toBe(400);
+    expect(stale.json().error.code).toBe("ERR_CODE_INVALID");
+    expect((await post(`/api/v1/recovery/${second}/code`, { code: newCode })).statusCode).toBe(200);
+  });
+
+  it("caps codes at 5 per account per hour without locking the account", async () => {
+    const id = await start();
+    for (let i = 0; i < 5; i++) expect((await chooseEmail(id)).statusCode).toBe(202);
+    const capped = await chooseEmail(id);
+    expect(capped.statusCode).toBe(429);
+    expect(capped.json().error.code).toBe("ERR_TOO_MANY_CODES");
+    expect(Number(capped.headers["retry-after"])).toBeGreaterThan(0);
+    expect((await t.messages()).filter((m) => m.recipient === "maria-rosa@gmail.example")).toHaveLength(5);
+    expect((await accountStatus()).lock.reason).toBe("compromise");
+    t.clock.advance(HOUR + 1);
+    expect((await chooseEmail(id)).statusCode).toBe(202);
+  });
+
+  it("gives the same answers for an unknown address, and never sends anything", async () => {
+    const known = await post("/api/v1/recovery", { address: maria.address });
+    const unknown = await post("/api/v1/recovery", { address: "nobody@hotmail.example" });
+    expect(unknown.statusCode).toBe(known.statusCode);
+    expect(Object.keys(unknown.json()).sort()).toEqual(Object.keys(known.json()).sort());
+    const id = unknown.json().recoveryId;
+    const channel = await chooseEmail(id);
+    expect(channel.statusCode).toBe(202);
+    expect(channel.json()).toEqual({ next: "enter_code" });
+    const code = await post(`/api/v1/recovery/${id}/code`, { code: "123456" });
+    expect(code.statusCode).toBe(400);
+    expect(code.json().error).toMatchObject({ code: "ERR_CODE_INVALID", attemptsLeft: 4 });
+    const noAccess = await post(`/api/v1/recovery/${id}/no-access`, {
+      contactEmail: "someone@gmail.example",
+    });
+    expect(noAccess.statusCode).toBe(201);
+    expect((await t.messages()).map((m) => m.recipient)).toEqual(["someone@gmail.example"]);
+  });
+
+  it("after the new password: sessions revoked, other codes void, everyone told", async () => {
+    await t.server.inject({
+      method: "POST",
+      url: "/api/v1/accounts",
+      headers: auth,
+      payload: {
+        address: "jan@telenet.example",
+        password: STRONG_PASSWORD,
+        locale: "nl",
+        alternates: [
+          { kind: "phone", value: "+32495654321", verified: true },
+          { kind: "email", value: "jan@gmail.example", verified: true },
+        ],
+      },
+    });
+    const session = (
+      await post("/api/v1/signin", {
+        address: "jan@telenet.example",
+        password: STRONG_PASSWORD,
+        deviceId: "laptop",
+      })
+    ).json().session;
+    const sessionCheck = () =>
+      t.server.inject({ url: "/api/v1/session", headers: { authorization: `Bearer ${session}` } });
+    expect((await sessionCheck()).statusCode).toBe(200);
+
+    const other = await start("jan@telenet.example");
+    const id = await start("jan@telenet.example");
+    await chooseEmail(id, "jan@gmail.example");
+    await post(`/api/v1/recovery/${id}/code`, { code: await t.lastCodeFor("jan@gmail.example") });
+    expect((await post(`/api/v1/recovery/${id}/password`, { password: NEW_PASSWORD })).statusCode).toBe(200);
+
+    const revoked = await sessionCheck();
+    expect(revoked.statusCode).toBe(401);
+    expect(revoked.json().error.code).toBe("ERR_SESSION_INVALID");
+    // The other recovery of the account has ended with this one.
+    expect(
+      (await post(`/api/v1/recovery/${other}/channel`, { kind: "email", value: "jan@gmail.example" }))
+        .statusCode,
+    ).toBe(409);
+
+    const notices = (await t.messages()).filter((m) => !/\b\d{6}\b/.test(m.body));
+    expect(notices.map((m) => m.recipient).sort()).toEqual([
+      "+32495654321",
+      "jan@gmail.example",
+      "jan@telenet.example",
+    ]);
+    expect(notices.find((m) => m.recipient === "jan@telenet.example")!.body).toMatch(/herstel|hersteld/i);
+  });
+
+  it("refuses weak passwords and the current one, and changes nothing", async () => {
+    const id = await start();
+    await chooseEmail(id);
+    await post(`/api/v1/recovery/${id}/code`, { code: await t.lastCodeFor("maria-rosa@gmail.example") });
+    const weak = await post(`/api/v1/recovery/${id}/password`, { password: "password1" });
+    expect(weak.statusCode).toBe(400);
+    expect(weak.json().error.code).toBe("ERR_PASSWORD_WEAK");
+    const personal = await post(`/api/v1/recovery/${id}/password`, { password: "maria-rosa-hotmail" });
+    expect(personal.json().error.code).toBe("ERR_PASSWORD_WEAK");
+    const reused = await post(`/api/v1/recovery/${id}/password`, { password: STRONG_PASSWORD });
+    expect(reused.statusCode).toBe(400);
+    expect(reused.json().error.code).toBe("ERR_PASSWORD_REUSED");
+    expect((await accountStatus()).status).toBe("locked");
+    expect((await post(`/api/v1/recovery/${id}/password`, { password: NEW_PASSWORD })).statusCode).toBe(200);
+    // A finished recovery cannot be replayed.
+    expect((await post(`/api/v1/recovery/${id}/password`, { password: `${NEW_PASSWORD}!` })).statusCode).toBe(
+      409,
+    );
+  });
+
+  it("refuses steps out of order with coded errors", async () => {
+    const id = await start();
+    const early = await post(`/api/v1/recovery/${id}/code`, { code: "123456" });
+    expect(early.statusCode).toBe(409);
+    expect(early.json().error.code).toBe("ERR_RECOVERY_STEP");
+    expect(
+      (await post(`/api/v1/recovery/${id}/password`, { password: NEW_PASSWORD })).json().error.code,
+    ).toBe("ERR_RECOVERY_STEP");
+    const missing = await post("/api/v1/recovery/rc_doesnotexist/code", { code: "123456" });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json().error.code).toBe("ERR_RECOVERY_NOT_FOUND");
+  });
+
+  it("answers malformed and hostile input with ERR_VALIDATION", async () => {
+    const cases: Array<[string, unknown]> = [
+      ["/api/v1/recovery", {}],
+      ["/api/v1/recovery", { address: "not-an-address" }],
+      ["/api/v1/recovery", { address: 42 }],
+      ["/api/v1/recovery", { address: `${"a".repeat(300)}@x.example` }],
+    ];
+    for (const [url, body] of cases) {
+      const response = await post(url, body);
+      expect(response.statusCode, JSON.stringify(body)).toBe(400);
+      expect(response.json().error.code).toBe("ERR_VALIDATION");
+    }
+    const id = await start();
+    for (const body of [{ kind: "fax", value: "1" }, { kind: "email", value: "nope" }, { kind: "email" }]) {
+      const response = await post(`/api/v1/recovery/${id}/channel`, body);
+      expect(response.statusCode, JSON.stringify(body)).toBe(400);
+    }
+    const phone = await post(`/api/v1/recovery/${id}/channel`, {
+      kind: "phone",
+      value: "'; drop table accounts;--",
+    });
+    expect(phone.json().error.code).toBe("ERR_PHONE_INVALID");
+    const notJson = await t.server.inject({
+      method: "POST",
+      url: "/api/v1/recovery",
+      headers: { "content-type": "application/json" },
+      payload: "{oops",
+    });
+    expect(notJson.statusCode).toBe(400);
+    expect(notJson.json().error.code).toBe("ERR_VALIDATION");
+    expect(await t.messages()).toEqual([]);
+  });
+});
+
+describe("I can't reach any of these", () => {
+  it("opens one case with a reference and the time of the first attempt", async () => {
+    const firstAttempt = t.clock.now();
+    const first = await start();
+    t.clock.advance(3 * HOUR);
+    const id = await start();
+    const response = await post(`/api/v1/recovery/${id}/no-access`, {
+      contactEmail: "maria.work@company.example",
+    });
+    expect(response.statusCode).toBe(201);
+    const { caseRef, next } = response.json();
+    expect(next).toBe("case_opened");
+    expect(caseRef).toMatch(/^SES-[2-9A-HJKMNP-TV-Z]{4}-[2-9A-HJKMNP-TV-Z]{4}$/);
+
+    const kase = await t.database.db
+      .selectFrom("cases")
+      .selectAll()
+      .where("ref", "=", caseRef)
+      .executeTakeFirstOrThrow();
+    expect(Number(kase.first_attempt_at)).toBe(firstAttempt);
+    expect(kase.contact_email).toBe("maria.work@company.example");
+
+    // Same problem, same case: from the same recovery, and from another attempt.
+    expect(
+      (await post(`/api/v1/recovery/${id}/no-access`, { contactEmail: "maria.work@company.example" })).json()
+        .caseRef,
+    ).toBe(caseRef);
+    expect(
+      (
+        await post(`/api/v1/recovery/${first}/no-access`, { contactEmail: "maria.work@company.example" })
+      ).json().caseRef,
+    ).toBe(caseRef);
+    const ack = (await t.messages()).filter((m) => m.recipient === "maria.work@company.example");
+    expect(ack[0]!.body).toContain(caseRef);
+  });
+
+  it("refuses the blocked address itself as the contact", async () => {
+    const id = await start();
+    const response = await post(`/api/v1/recovery/${id}/no-access`, {
+      contactEmail: maria.address.toUpperCase(),
+    });
+    expect(response.statusCode).toBe(400);
+    expect(response.json().error.code).toBe("ERR_CONTACT_IS_ACCOUNT");
+    expect(await t.database.db.selectFrom("cases").selectAll().execute()).toEqual([]);
+  });
+});

@@ -1,0 +1,108 @@
+import type { Executor } from "../db/database.js";
+import type { RecoveriesTable, RecoveryCodesTable, RecoveryState } from "../db/schema.js";
+
+export const insertRecovery = (db: Executor, row: RecoveriesTable) =>
+  db.insertInto("recoveries").values(row).execute();
+
+export const findRecovery = (db: Executor, id: string) =>
+  db.selectFrom("recoveries").selectAll().where("id", "=", id).executeTakeFirst();
+
+export const updateRecovery = (db: Executor, id: string, changes: Partial<RecoveriesTable>) =>
+  db.updateTable("recoveries").set(changes).where("id", "=", id).execute();
+
+/** Moves a recovery from one state to the next only if nobody else did first. */
+export async function advanceRecovery(
+  db: Executor,
+  id: string,
+  from: RecoveryState,
+  changes: Partial<RecoveriesTable>,
+) {
+  const result = await db
+    .updateTable("recoveries")
+    .set(changes)
+    .where("id", "=", id)
+    .where("state", "=", from)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+export async function countRecoveriesSince(db: Executor, address: string, since: number): Promise<number> {
+  const row = await db
+    .selectFrom("recoveries")
+    .select((eb) => eb.fn.countAll().as("n"))
+    .where("address", "=", address)
+    .where("started_at", ">", since)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+export const attemptsOf = (db: Executor, address: string, since: number) =>
+  db
+    .selectFrom("recoveries")
+    .select(["started_at", "completed_at"])
+    .where("address", "=", address)
+    .where("started_at", ">", since)
+    .execute();
+
+/** Ends every other unfinished recovery of the account: one recovery wins. */
+export const endOtherRecoveries = (db: Executor, accountId: string, keepId: string, now: number) =>
+  db
+    .updateTable("recoveries")
+    .set({ state: "done", completed_at: now })
+    .where("account_id", "=", accountId)
+    .where("id", "!=", keepId)
+    .where("state", "!=", "done")
+    .execute();
+
+export const insertCode = (db: Executor, row: RecoveryCodesTable) =>
+  db.insertInto("recovery_codes").values(row).execute();
+
+export const latestCodeOf = (db: Executor, recoveryId: string) =>
+  db
+    .selectFrom("recovery_codes")
+    .selectAll()
+    .where("recovery_id", "=", recoveryId)
+    .orderBy("created_at", "desc")
+    .orderBy("id")
+    .limit(1)
+    .executeTakeFirst();
+
+export const codesSince = (db: Executor, address: string, since: number) =>
+  db
+    .selectFrom("recovery_codes")
+    .select("created_at")
+    .where("address", "=", address)
+    .where("created_at", ">", since)
+    .orderBy("created_at")
+    .execute();
+
+export const voidLiveCodes = (db: Executor, address: string, now: number) =>
+  db
+    .updateTable("recovery_codes")
+    .set({ voided_at: now })
+    .where("address", "=", address)
+    .where("used_at", "is", null)
+    .where("voided_at", "is", null)
+    .execute();
+
+/** Takes one try of a code, atomically, so parallel guesses cannot exceed the limit. */
+export async function takeCodeTry(db: Executor, codeId: string, maxTries: number): Promise<boolean> {
+  const result = await db
+    .updateTable("recovery_codes")
+    .set((eb) => ({ attempts: eb("attempts", "+", 1) }))
+    .where("id", "=", codeId)
+    .where("attempts", "<", maxTries)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+export const markCodeUsed = async (db: Executor, codeId: string, now: number) => {
+  const result = await db
+    .updateTable("recovery_codes")
+    .set({ used_at: now })
+    .where("id", "=", codeId)
+    .where("used_at", "is", null)
+    .where("voided_at", "is", null)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+};

@@ -1,0 +1,44 @@
+import { timingSafeEqual } from "node:crypto";
+import type { FastifyReply, FastifyRequest } from "fastify";
+import { AppError } from "../platform/errors.js";
+import { fromAcceptLanguage, type Locale, pickLocale } from "../platform/i18n.js";
+
+/** Shared HTTP helpers: service-token guard, locale of a request, bearer parsing. */
+export function bearerOf(request: FastifyRequest): string | null {
+  const header = request.headers.authorization;
+  if (!header?.startsWith("Bearer ")) return null;
+  const token = header.slice("Bearer ".length).trim();
+  return token === "" ? null : token;
+}
+
+const sameSecret = (a: string, b: string) => {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
+};
+
+/** preHandler for routes that only integrations (with SESAME_API_TOKEN) may call. */
+export const requireServiceToken =
+  (apiToken: string | null) => async (request: FastifyRequest, _reply: FastifyReply) => {
+    const presented = bearerOf(request);
+    if (!apiToken || !presented || !sameSecret(presented, apiToken)) throw new AppError("ERR_UNAUTHORIZED");
+  };
+
+/** Locale from the URL or form, then Accept-Language (the account's comes in where the service knows it). */
+export function requestLocale(request: FastifyRequest, accountLocale?: string | null): Locale {
+  const query = request.query as Record<string, unknown> | undefined;
+  const body = request.body as Record<string, unknown> | undefined;
+  const fromUrlOrForm = [query?.lang, body?.lang, body?.locale].find(
+    (v): v is string => typeof v === "string",
+  );
+  return pickLocale(fromUrlOrForm, accountLocale, fromAcceptLanguage(request.headers["accept-language"]));
+}
+
+export const explicitLocale = (request: FastifyRequest): string | null => {
+  const query = request.query as Record<string, unknown> | undefined;
+  const body = request.body as Record<string, unknown> | undefined;
+  return [query?.lang, body?.lang, body?.locale].find((v): v is string => typeof v === "string") ?? null;
+};
+
+/** Per-IP limit of a public step (route config), or false when SESAME_RATE_LIMIT_PER_IP=0. */
+export type PublicRateLimit = import("@fastify/rate-limit").RateLimitOptions | false;

@@ -1,0 +1,130 @@
+import type { FastifyInstance, FastifyReply } from "fastify";
+import type { ComponentChildren } from "preact";
+import { renderToString } from "preact-render-to-string";
+import { type Locale, localeNames, locales, type Translate, translator } from "../platform/i18n.js";
+import { stylesheet } from "./styles.js";
+
+export interface PageContext {
+  locale: Locale;
+  t: Translate;
+  /** Current path without query, for the language switcher and the active link. */
+  path: string;
+  csrfToken?: string;
+}
+
+export const pageContext = (locale: Locale, path: string, csrfToken?: string): PageContext => ({
+  locale,
+  t: translator(locale),
+  path: path.split("?")[0] ?? "/",
+  ...(csrfToken ? { csrfToken } : {}),
+});
+
+const withLang = (path: string, locale: Locale) => `${path}?lang=${locale}`;
+
+export function Layout(props: { ctx: PageContext; title: string; children: ComponentChildren }) {
+  const { t, locale, path } = props.ctx;
+  const nav: Array<[string, string]> = [
+    ["/", t("nav.home")],
+    ["/recover", t("nav.recover")],
+    ["/signin", t("nav.signin")],
+  ];
+  return (
+    <html lang={locale}>
+      <head>
+        <meta charSet="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <title>{`${props.title} · ${t("app.name")}`}</title>
+        <link rel="stylesheet" href="/static/app.css" />
+      </head>
+      <body>
+        <a class="skip" href="#main">
+          {t("nav.skip")}
+        </a>
+        <header class="site">
+          <div class="bar">
+            <a class="brand" href={withLang("/", locale)}>
+              {t("app.name")} · {t("app.tagline")}
+            </a>
+            <nav aria-label={t("app.name")}>
+              <ul>
+                {nav.map(([href, label]) => (
+                  <li key={href}>
+                    <a href={withLang(href, locale)} aria-current={path === href ? "page" : undefined}>
+                      {label}
+                    </a>
+                  </li>
+                ))}
+              </ul>
+            </nav>
+            <nav aria-label={t("nav.language")}>
+              <ul>
+                {locales.map((l) => (
+                  <li key={l}>
+                    <a
+                      href={withLang(path, l)}
+                      lang={l}
+                      hrefLang={l}
+                      aria-current={l === locale ? "true" : undefined}
+                    >
+                      {localeNames[l]}
+                    </a>
+                  </li>
+                ))}
+              </ul>
+            </nav>
+          </div>
+        </header>
+        <main id="main">{props.children}</main>
+      </body>
+    </html>
+  );
+}
+
+/** A form that works without JavaScript: CSRF token and language travel as hidden fields. */
+export function Form(props: { ctx: PageContext; action: string; children: ComponentChildren }) {
+  return (
+    <form method="post" action={props.action} novalidate>
+      {props.ctx.csrfToken ? <input type="hidden" name="_csrf" value={props.ctx.csrfToken} /> : null}
+      <input type="hidden" name="lang" value={props.ctx.locale} />
+      {props.children}
+    </form>
+  );
+}
+
+export const Alert = (props: { message: string | null | undefined }) =>
+  props.message ? (
+    <div class="alert" role="alert">
+      {props.message}
+    </div>
+  ) : null;
+
+export const renderPage = (node: preact.VNode): string => `<!doctype html>${renderToString(node)}`;
+
+export function sendPage(reply: FastifyReply, node: preact.VNode, status = 200) {
+  return reply
+    .code(status)
+    .type("text/html; charset=utf-8")
+    .header("cache-control", "no-store")
+    .send(renderPage(node));
+}
+
+export function renderErrorPage(locale: Locale, message: string, url: string): string {
+  const ctx = pageContext(locale, url);
+  return renderPage(
+    <Layout ctx={ctx} title={ctx.t("error.title")}>
+      <div class="card">
+        <h1>{ctx.t("error.title")}</h1>
+        <Alert message={message} />
+        <p>
+          <a href={withLang("/", locale)}>{ctx.t("nav.home")}</a>
+        </p>
+      </div>
+    </Layout>,
+  );
+}
+
+export async function webAssets(app: FastifyInstance) {
+  app.get("/static/app.css", { schema: { hide: true } }, async (_request, reply) =>
+    reply.type("text/css; charset=utf-8").header("cache-control", "public, max-age=3600").send(stylesheet),
+  );
+}

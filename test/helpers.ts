@@ -1,0 +1,124 @@
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+import { loadConfig } from "../src/config.js";
+import { type DbHandle, migrateToLatest, openDatabase } from "../src/db/database.js";
+import type { OutboxRow } from "../src/messaging/outbox.js";
+import type { Transport } from "../src/messaging/transports.js";
+import { ManualClock } from "../src/platform/clock.js";
+import { buildApp } from "../src/server.js";
+
+export const API_TOKEN = "test-service-token-0123456789";
+export const auth = { authorization: `Bearer ${API_TOKEN}` };
+export const STRONG_PASSWORD = "violet tractor mirrors quietly 1987";
+export const NEW_PASSWORD = "orange kettle whispers over Namur";
+
+/** Which database this run uses: PostgreSQL when SESAME_TEST_DATABASE_URL is set, else SQLite. */
+export const testDialect = process.env.SESAME_TEST_DATABASE_URL ? "postgres" : "sqlite";
+
+/** A fresh database: SQLite in memory, or a throw-away PostgreSQL schema of its own. */
+export async function freshDatabase(): Promise<DbHandle & { drop(): Promise<void> }> {
+  const url = process.env.SESAME_TEST_DATABASE_URL;
+  if (!url) {
+    const handle = openDatabase({ kind: "sqlite", path: ":memory:" });
+    await migrateToLatest(handle.db);
+    return { ...handle, drop: handle.close };
+  }
+  const schema = `test_${randomBytes(6).toString("hex")}`;
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  await admin.query(`create schema ${schema}`);
+  await admin.end();
+  const handle = openDatabase({ kind: "postgres", url }, { searchPath: schema, poolSize: 4 });
+  await migrateToLatest(handle.db);
+  return {
+    ...handle,
+    async drop() {
+      await handle.close();
+      const cleaner = new pg.Client({ connectionString: url });
+      await cleaner.connect();
+      await cleaner.query(`drop schema ${schema} cascade`);
+      await cleaner.end();
+    },
+  };
+}
+
+/** Keeps what the outbox delivered, in order, like a mailbox and a phone would. */
+export class RecordingTransport implements Transport {
+  readonly captured = false;
+  readonly delivered: OutboxRow[] = [];
+  async send(message: OutboxRow) {
+    this.delivered.push(message);
+  }
+}
+
+export async function testApp(env: Record<string, string> = {}) {
+  const database = await freshDatabase();
+  const config = loadConfig({
+    SESAME_SECRET: "test-secret-0123456789-0123456789-abcdef",
+    SESAME_API_TOKEN: API_TOKEN,
+    SESAME_CLOCK: "manual",
+    SESAME_RATE_LIMIT_PER_IP: "0",
+    PUBLIC_URL: "http://sesame.test",
+    LOG_LEVEL: "silent",
+    DATABASE_URL: "sqlite::memory:",
+    ...env,
+  });
+  const clock = new ManualClock(Date.UTC(2026, 10, 26, 9, 0, 0));
+  const mail = new RecordingTransport();
+  const sms = new RecordingTransport();
+  const app = await buildApp({ config, database, clock, transports: { email: mail, sms }, logger: false });
+  await app.server.ready();
+
+  const messages = async () => {
+    await app.dispatcher.drain();
+    return [...mail.delivered.map((m) => ({ ...m })), ...sms.delivered.map((m) => ({ ...m }))];
+  };
+  /** The last 6-digit code delivered to `recipient`. */
+  const lastCodeFor = async (recipient: string): Promise<string | null> => {
+    const all = (await messages()).filter((m) => m.recipient === recipient);
+    const body = all.at(-1)?.body ?? "";
+    return /\b(\d{6})\b/.exec(body)?.[1] ?? null;
+  };
+
+  return {
+    app,
+    server: app.server,
+    clock,
+    config,
+    database,
+    mail,
+    sms,
+    messages,
+    lastCodeFor,
+    close: async () => {
+      await app.server.close();
+      await database.drop();
+    },
+  };
+}
+
+export type TestApp = Awaited<ReturnType<typeof testApp>>;
+
+/** Creates an account through the service API. */
+export async function createAccount(t: TestApp, body: Record<string, unknown>) {
+  const response = await t.server.inject({
+    method: "POST",
+    url: "/api/v1/accounts",
+    headers: auth,
+    payload: { password: STRONG_PASSWORD, ...body },
+  });
+  if (response.statusCode !== 201)
+    throw new Error(`account not created: ${response.statusCode} ${response.body}`);
+  return response.json() as { id: string; address: string; status: string };
+}
+
+export const maria = {
+  address: "maria-rosa@hotmail.example",
+  locale: "fr",
+  country: "BE",
+  alternates: [
+    { kind: "email", value: "maria-rosa@gmail.example", verified: true },
+    { kind: "phone", value: "+32 470 12 34 56", verified: true },
+    { kind: "email", value: "old-address@yahoo.example", verified: false },
+  ],
+};
