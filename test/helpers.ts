@@ -4,7 +4,7 @@ import { loadConfig } from "../src/config.js";
 import { type DbHandle, migrateToLatest, openDatabase } from "../src/db/database.js";
 import type { OutboxRow } from "../src/messaging/outbox.js";
 import type { Transport } from "../src/messaging/transports.js";
-import { ManualClock } from "../src/platform/clock.js";
+import { ManualClock, systemClock } from "../src/platform/clock.js";
 import { buildApp } from "../src/server.js";
 
 export const API_TOKEN = "test-service-token-0123456789";
@@ -63,7 +63,7 @@ export async function testApp(env: Record<string, string> = {}) {
     DATABASE_URL: "sqlite::memory:",
     ...env,
   });
-  const clock = new ManualClock(Date.UTC(2026, 10, 26, 9, 0, 0));
+  const clock = config.clock === "manual" ? new ManualClock(Date.UTC(2026, 10, 26, 9, 0, 0)) : systemClock;
   const mail = new RecordingTransport();
   const sms = new RecordingTransport();
   const app = await buildApp({ config, database, clock, transports: { email: mail, sms }, logger: false });
@@ -83,7 +83,8 @@ export async function testApp(env: Record<string, string> = {}) {
   return {
     app,
     server: app.server,
-    clock,
+    /** The manual clock (tests that ask for the system clock must not move it). */
+    clock: clock as ManualClock,
     config,
     database,
     mail,

@@ -59,7 +59,7 @@ export const fr: Record<MessageKey, string> = {
   "recover.channel.kind.phone": "SMS",
   "recover.channel.value": "Adresse ou numéro de téléphone de secours",
   "recover.channel.submit": "Envoyez-moi un code",
-  "recover.channel.noaccess": "Je n'ai accès à aucun d'entre eux",
+  "recover.channel.noaccess": "Je n'ai accès à aucun de ces moyens de contact",
 
   "recover.code.title": "Saisissez votre code",
   "recover.code.intro":

@@ -1,0 +1,165 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { auth, createAccount, maria, NEW_PASSWORD, type TestApp, testApp } from "../../test/helpers.js";
+
+let t: TestApp;
+beforeEach(async () => {
+  t = await testApp();
+  await createAccount(t, maria);
+  await t.server.inject({
+    method: "POST",
+    url: `/api/v1/accounts/${maria.address}/lock`,
+    headers: auth,
+    payload: { reason: "compromise" },
+  });
+});
+afterEach(() => t.close());
+
+/** A minimal browser without JavaScript: keeps cookies, reads the form's CSRF token, follows nothing by itself. */
+function formClient() {
+  const jar = new Map<string, string>();
+  let csrf = "";
+  const remember = (setCookie: string | string[] | undefined) => {
+    for (const line of [setCookie ?? []].flat()) {
+      const [pair = ""] = line.split(";");
+      const [name = "", value = ""] = pair.split("=");
+      jar.set(name, value);
+    }
+  };
+  const cookie = () => [...jar].map(([k, v]) => `${k}=${v}`).join("; ");
+  return {
+    async get(url: string) {
+      const response = await t.server.inject({
+        url,
+        headers: { cookie: cookie(), "accept-language": "fr-BE" },
+      });
+      remember(response.headers["set-cookie"]);
+      csrf = /name="_csrf" value="([^"]+)"/.exec(response.body)?.[1] ?? csrf;
+      return response;
+    },
+    async post(url: string, fields: Record<string, string>, token = csrf) {
+      const response = await t.server.inject({
+        method: "POST",
+        url,
+        headers: { cookie: cookie(), "content-type": "application/x-www-form-urlencoded" },
+        payload: new URLSearchParams({ _csrf: token, ...fields }).toString(),
+      });
+      remember(response.headers["set-cookie"]);
+      csrf = /name="_csrf" value="([^"]+)"/.exec(response.body)?.[1] ?? csrf;
+      return response;
+    },
+  };
+}
+
+describe("recovery pages, without JavaScript", () => {
+  it("take Maria-Rosa from the locked sign-in to a new password, in French", async () => {
+    const browser = formClient();
+    const signinPage = await browser.get("/signin?lang=fr");
+    expect(signinPage.body).toContain('<html lang="fr">');
+    const blocked = await browser.post("/signin", {
+      lang: "fr",
+      address: maria.address,
+      password: "violet tractor mirrors quietly 1987",
+    });
+    expect(blocked.statusCode).toBe(423);
+    expect(blocked.body).toContain("Récupérer mon compte");
+    const recoverLink = /href="(\/recover\?lang=fr&amp;address=[^"]+)"/
+      .exec(blocked.body)?.[1]
+      ?.replaceAll("&amp;", "&");
+    expect(recoverLink).toBeDefined();
+
+    const startPage = await browser.get(recoverLink!);
+    expect(startPage.body).toContain(`value="${maria.address}"`);
+    const started = await browser.post("/recover", { lang: "fr", address: maria.address });
+    expect(started.statusCode).toBe(303);
+    const channelUrl = started.headers.location as string;
+    expect(channelUrl).toMatch(/^\/recover\/rc_\w+\/channel\?lang=fr$/);
+    const id = channelUrl.split("/")[2]!;
+
+    const channelPage = await browser.get(channelUrl);
+    expect(channelPage.body).toContain("aucun de ces moyens de contact");
+    const sent = await browser.post(`/recover/${id}/channel`, {
+      lang: "fr",
+      value: "maria-rosa@gmail.example",
+    });
+    expect(sent.headers.location).toBe(`/recover/${id}/code?lang=fr`);
+
+    const code = (await t.lastCodeFor("maria-rosa@gmail.example"))!;
+    const wrong = await browser.post(`/recover/${id}/code`, {
+      lang: "fr",
+      code: code === "999999" ? "111111" : "999999",
+    });
+    expect(wrong.statusCode).toBe(400);
+    expect(wrong.body).toMatch(/Essais restants\s*: 4/);
+
+    // The mail's link only shows the code; a scanner opening it changes nothing.
+    const fromLink = await browser.get(`/recover/${id}/code?code=${code}&lang=fr`);
+    expect(fromLink.body).toContain(`value="${code}"`);
+    expect((await browser.get(`/recover/${id}/code?lang=fr`)).statusCode).toBe(200);
+
+    const confirmed = await browser.post(`/recover/${id}/code`, { lang: "fr", code });
+    expect(confirmed.headers.location).toBe(`/recover/${id}/password?lang=fr`);
+    await browser.get(`/recover/${id}/password?lang=fr`);
+    const weak = await browser.post(`/recover/${id}/password`, { lang: "fr", password: "azerty123" });
+    expect(weak.statusCode).toBe(400);
+    expect(weak.body).toContain("trop facile");
+    const saved = await browser.post(`/recover/${id}/password`, { lang: "fr", password: NEW_PASSWORD });
+    expect(saved.headers.location).toBe(`/recover/${id}/done?lang=fr`);
+    const done = await browser.get(`/recover/${id}/done?lang=fr`);
+    expect(done.body).toContain("Vous avez récupéré votre compte");
+
+    const status = await t.server.inject({ url: `/api/v1/accounts/${maria.address}`, headers: auth });
+    expect(status.json().status).toBe("active");
+    // Going back to an earlier step sends the person to where the recovery stands.
+    expect((await browser.get(`/recover/${id}/code?lang=fr`)).headers.location).toBe(
+      `/recover/${id}/done?lang=fr`,
+    );
+  });
+
+  it("opens a case when no backup can be reached, and shows the reference", async () => {
+    const browser = formClient();
+    await browser.get("/recover?lang=fr");
+    const id = (
+      (await browser.post("/recover", { lang: "fr", address: maria.address })).headers.location as string
+    ).split("/")[2]!;
+    await browser.get(`/recover/${id}/no-access?lang=fr`);
+    const own = await browser.post(`/recover/${id}/no-access`, { lang: "fr", contactEmail: maria.address });
+    expect(own.statusCode).toBe(400);
+    const opened = await browser.post(`/recover/${id}/no-access`, {
+      lang: "fr",
+      contactEmail: "maria.travail@example.be",
+    });
+    expect(opened.headers.location).toBe(`/recover/${id}/case?lang=fr`);
+    const page = await browser.get(`/recover/${id}/case?lang=fr`);
+    expect(page.body).toMatch(/SES-[2-9A-Z]{4}-[2-9A-Z]{4}/);
+    expect(page.body).toContain("maria.travail@example.be");
+  });
+
+  it("refuses a form without its CSRF token and changes nothing", async () => {
+    const browser = formClient();
+    await browser.get("/recover?lang=fr");
+    const forged = await browser.post("/recover", { lang: "fr", address: maria.address }, "forged-token");
+    expect(forged.statusCode).toBe(403);
+    expect(forged.body).toContain("Ce formulaire a expiré");
+    expect(await t.database.db.selectFrom("recoveries").selectAll().execute()).toEqual([]);
+  });
+
+  it("shows the help centre and the pages in all four languages", async () => {
+    const browser = formClient();
+    const titles = {
+      fr: "Comment pouvons-nous vous aider",
+      nl: "Hoe kunnen we u helpen",
+      en: "How can we help",
+      de: "Wie können wir helfen",
+    };
+    for (const [lang, title] of Object.entries(titles)) {
+      const home = await browser.get(`/?lang=${lang}`);
+      expect(home.body).toContain(`<html lang="${lang}">`);
+      expect(home.body).toContain(title);
+    }
+    const accepted = await t.server.inject({
+      url: "/recover",
+      headers: { "accept-language": "nl-BE,nl;q=0.9,en;q=0.5" },
+    });
+    expect(accepted.body).toContain('<html lang="nl">');
+  });
+});
