@@ -79,7 +79,7 @@ describe.skipIf(!hasChromium && !onCi)("French recovery in a browser without Jav
     await t?.close();
   });
 
-  const heading = () => page.locator("main h1").innerText();
+  const heading = () => page.locator("main h1").textContent();
   const recoveryIdOf = (url: string) => /\/recover\/([^/]+)\//.exec(new URL(url).pathname)?.[1] ?? "";
 
   /** Start page -> channel page, checking on the way that the site speaks French. */
@@ -114,7 +114,7 @@ describe.skipIf(!hasChromium && !onCi)("French recovery in a browser without Jav
     expect((await refused).status()).toBe(400);
     expect(new URL(page.url()).pathname).toBe(`/recover/${id}/code`);
     expect(await heading()).toBe(fr["recover.code.title"]);
-    expect(await page.getByRole("alert").innerText()).toBe(
+    expect(await page.getByRole("alert").textContent()).toBe(
       fr["error.ERR_CODE_INVALID"].replace("{attemptsLeft}", "4"),
     );
     expect((await t.app.services.recovery.view(id)).state).toBe("enter_code");
@@ -145,7 +145,7 @@ describe.skipIf(!hasChromium && !onCi)("French recovery in a browser without Jav
     await page.waitForURL(`${origin}/recover/${id}/done?lang=fr`);
     expect(await page.locator("html").getAttribute("lang")).toBe("fr");
     expect(await heading()).toBe(fr["recover.done.title"]);
-    expect(await page.locator(".notice").innerText()).toBe(fr["recover.done.body"]);
+    expect(await page.locator(".notice").textContent()).toBe(fr["recover.done.body"]);
     expect(await page.getByRole("link", { name: fr["recover.done.signin"] }).getAttribute("href")).toBe(
       "/signin?lang=fr",
     );
@@ -177,11 +177,11 @@ describe.skipIf(!hasChromium && !onCi)("French recovery in a browser without Jav
     await page.waitForURL(`${origin}/recover/${id}/case?lang=fr`);
     expect(await heading()).toBe(fr["recover.case.title"]);
 
-    const shown = await page.locator(".ref").innerText();
+    const shown = (await page.locator(".ref").textContent()) ?? "";
     const ref = /SES-[A-Z0-9]{4}-[A-Z0-9]{4}/.exec(shown)?.[0];
     expect(ref).toBeDefined();
     expect(shown).toBe(fr["recover.case.ref"].replace("{ref}", ref!));
-    expect(await page.locator("main").innerText()).toContain("maria.work@company.example");
+    expect(await page.locator("main").textContent()).toContain("maria.work@company.example");
 
     // The reference on screen is the case on file, and the contact address got it by mail.
     const kase = await t.database.db.selectFrom("cases").selectAll().executeTakeFirstOrThrow();

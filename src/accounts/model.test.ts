@@ -1,0 +1,140 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { loadConfig } from "../config.js";
+import { MINUTE } from "../platform/clock.js";
+import {
+  type AccountRow,
+  activeLock,
+  afterFailedSignin,
+  lockDurationMs,
+  maskEmail,
+  maskPhone,
+  normalizeEmail,
+  normalizePhone,
+} from "./model.js";
+import { passwordStrength, withoutPersonalWords } from "./passwords.js";
+
+const rules = loadConfig({ SESAME_SECRET: "x".repeat(32), DATABASE_URL: "sqlite::memory:" }).rules;
+
+const account = (changes: Partial<AccountRow> = {}): AccountRow => ({
+  id: "a",
+  address: "a@b.example",
+  password_hash: "h",
+  display_name: null,
+  locale: "fr",
+  country: "BE",
+  lock_reason: null,
+  lock_since: null,
+  lock_until: null,
+  lock_note: null,
+  failed_signins: 0,
+  failed_window_start: null,
+  brute_force_level: 0,
+  password_changed_at: 0,
+  created_at: 0,
+  updated_at: 0,
+  ...changes,
+});
+
+describe("addresses and numbers", () => {
+  it("normalises email addresses and rejects what is not one", () => {
+    expect(normalizeEmail("  Maria-Rosa@Hotmail.Example ")).toBe("maria-rosa@hotmail.example");
+    for (const bad of ["", "maria", "a@b", "a b@c.example", "<a@b.example>", "a@b.example,c@d.example"])
+      expect(normalizeEmail(bad)).toBeNull();
+  });
+
+  it("reads phone numbers in the account's country", () => {
+    expect(normalizePhone("0470 12 34 56", "BE")).toBe("+32470123456");
+    expect(normalizePhone("+32 470 12 34 56", null)).toBe("+32470123456");
+    expect(normalizePhone("0470 12 34 56", null)).toBeNull();
+    expect(normalizePhone("12", "BE")).toBeNull();
+  });
+
+  it("masks without revealing the full value", () => {
+    expect(maskEmail("maria-rosa@gmail.example")).toBe("m******a@g***l.example");
+    expect(maskPhone("+32470123456")).toBe("+32•••••••56");
+    fc.assert(
+      fc.property(fc.emailAddress(), (address) => {
+        const masked = maskEmail(address);
+        return masked !== address || address.split("@")[0]!.length <= 1;
+      }),
+    );
+  });
+});
+
+describe("brute_force rule", () => {
+  it("locks at the threshold within the window only", () => {
+    let state = account();
+    for (let i = 1; i < rules.bruteForceThreshold; i++) {
+      const next = afterFailedSignin(state, 1000 * i, rules);
+      expect(next.locked).toBe(false);
+      state = { ...state, ...next };
+    }
+    const last = afterFailedSignin(state, 20_000, rules);
+    expect(last).toMatchObject({
+      locked: true,
+      lock_reason: "brute_force",
+      lock_until: 20_000 + MINUTE,
+      failed_signins: 0,
+    });
+
+    // The same failures spread beyond the window never lock.
+    let slow = account();
+    for (let i = 0; i < 30; i++) {
+      const next = afterFailedSignin(slow, i * rules.bruteForceWindowMs, rules);
+      expect(next.locked).toBe(false);
+      slow = { ...slow, ...next };
+    }
+  });
+
+  it("never locks longer than the maximum, never shorter than the first lock", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 1000 }), (level) => {
+        const ms = lockDurationMs(level, rules);
+        return ms >= rules.bruteForceFirstLockMs && ms <= rules.bruteForceMaxLockMs;
+      }),
+    );
+  });
+
+  it("never replaces a stronger lock", () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom("compromise", "abuse", "admin") as fc.Arbitrary<"compromise">,
+        fc.integer({ min: 0, max: 50 }),
+        (reason, failed) => {
+          const locked = account({
+            lock_reason: reason,
+            lock_since: 0,
+            failed_signins: failed,
+            failed_window_start: 0,
+          });
+          const next = afterFailedSignin(locked, 1000, rules);
+          return !next.locked && next.lock_reason === reason && next.lock_until === null;
+        },
+      ),
+    );
+  });
+
+  it("treats a brute_force lock past its end as no lock", () => {
+    const locked = account({ lock_reason: "brute_force", lock_since: 0, lock_until: MINUTE });
+    expect(activeLock(locked, MINUTE - 1)?.reason).toBe("brute_force");
+    expect(activeLock(locked, MINUTE)).toBeNull();
+  });
+});
+
+describe("password strength", () => {
+  it("refuses common, short and personal passwords", () => {
+    const personal = ["maria-rosa@hotmail.example", "maria", "rosa", "hotmail"];
+    for (const weak of [
+      "password1",
+      "azerty123",
+      "Maria-Rosa-Hotmail",
+      "hotmail.maria.rosa",
+      "Wachtwoord1",
+    ]) {
+      expect(passwordStrength(weak, personal).strong, weak).toBe(false);
+    }
+    expect(passwordStrength("violet tractor mirrors quietly 1987", personal).strong).toBe(true);
+    expect(withoutPersonalWords("Maria_Rosa!", personal)).toBe("");
+  });
+});
