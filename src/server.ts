@@ -24,6 +24,7 @@ import type { Clock } from "./platform/clock.js";
 import type { Platform } from "./platform/context.js";
 import { AppError, errorCatalogue, isAppError } from "./platform/errors.js";
 import { type MessageKey, translator } from "./platform/i18n.js";
+import { metrics } from "./platform/metrics.js";
 import { Secrets } from "./platform/secrets.js";
 import { recoveryApi } from "./recovery/api.js";
 import { recoveryPages } from "./recovery/pages.js";
@@ -115,13 +116,21 @@ export async function buildApp(options: AppOptions): Promise<App> {
       options.transports?.sms ??
       (config.smsGatewayUrl ? smsGatewayTransport(config.smsGatewayUrl) : captureTransport),
   };
-  const dispatcher = new OutboxDispatcher(database.db, database.dialect, clock, transports, server.log);
+  const secrets = new Secrets(config.secret);
+  const dispatcher = new OutboxDispatcher(
+    database.db,
+    database.dialect,
+    clock,
+    secrets,
+    transports,
+    server.log,
+  );
   const platform: Platform = {
     config,
     db: database.db,
     dialect: database.dialect,
     clock,
-    secrets: new Secrets(config.secret),
+    secrets,
     log: server.log,
     wakeOutbox: () => dispatcher.wake(),
   };
@@ -210,6 +219,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
         }
       : false;
 
+  // Called on the root instance (not registered as a child) so its hook sees every route.
+  await metrics(server, { db: database.db });
   server.get("/healthz", { schema: { hide: true } }, async () => ({ status: "ok" }));
   server.get("/readyz", { schema: { hide: true } }, async (_request, reply) =>
     (await isReady(database.db)) ? { status: "ready" } : reply.code(503).send({ status: "unavailable" }),

@@ -57,7 +57,7 @@ export async function devApi(
   app.get("/dev/mailbox", { schema: { hide: true } }, async (request, reply) => {
     const ctx = pageContext(requestLocale(request), request.url);
     const { t, locale } = ctx;
-    const messages = await recentMessages(platform.db, opts.capturedChannels);
+    const messages = await recentMessages(platform.db, platform.secrets, opts.capturedChannels);
     return sendPage(
       reply,
       <Layout ctx={ctx} title={t("dev.mailbox.title")}>

@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from "fastify";
 import type { Db, Dialect } from "../db/database.js";
 import type { Clock } from "../platform/clock.js";
+import type { Secrets } from "../platform/secrets.js";
 import { claimDueMessages, markFailed, markSent } from "./outbox.js";
 import type { Transport } from "./transports.js";
 
@@ -18,6 +19,7 @@ export class OutboxDispatcher {
     private readonly db: Db,
     private readonly dialect: Dialect,
     private readonly clock: Clock,
+    private readonly secrets: Secrets,
     private readonly transports: Record<"email" | "sms", Transport>,
     private readonly log: FastifyBaseLogger,
     private readonly pollMs = 2_000,
@@ -60,7 +62,7 @@ export class OutboxDispatcher {
         await Promise.all(
           batch.map(async (row) => {
             try {
-              await this.transports[row.channel].send(row);
+              await this.transports[row.channel].send({ ...row, body: this.secrets.unseal(row.body) });
               await markSent(this.db, row.id, this.clock.now());
             } catch (error) {
               const reason = error instanceof Error ? error.message : String(error);

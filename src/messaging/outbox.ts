@@ -3,6 +3,7 @@ import type { Db, Dialect, Tx } from "../db/database.js";
 import type { OutboxTable } from "../db/schema.js";
 import type { Clock } from "../platform/clock.js";
 import { newId } from "../platform/ids.js";
+import type { Secrets } from "../platform/secrets.js";
 
 export interface OutgoingMessage {
   channel: "email" | "sms";
@@ -13,8 +14,16 @@ export interface OutgoingMessage {
 
 export type OutboxRow = OutboxTable;
 
-/** Queued in the caller's transaction: the message exists if and only if the change committed. */
-export async function enqueueMessage(tx: Tx, now: number, message: OutgoingMessage): Promise<void> {
+/**
+ * Queued in the caller's transaction: the message exists if and only if the change committed.
+ * The body may hold a one-time code, so it is sealed at rest and opened only to be sent.
+ */
+export async function enqueueMessage(
+  tx: Tx,
+  now: number,
+  secrets: Secrets,
+  message: OutgoingMessage,
+): Promise<void> {
   await tx
     .insertInto("outbox")
     .values({
@@ -22,7 +31,7 @@ export async function enqueueMessage(tx: Tx, now: number, message: OutgoingMessa
       channel: message.channel,
       recipient: message.recipient,
       subject: message.subject ?? null,
-      body: message.body,
+      body: secrets.seal(message.body),
       status: "pending",
       attempts: 0,
       next_attempt_at: now,
@@ -94,17 +103,20 @@ export async function markFailed(db: Db, row: OutboxRow, now: number, error: str
     .execute();
 }
 
+/** Latest messages with their bodies opened, for the development mailbox. */
 export async function recentMessages(
   db: Db,
+  secrets: Secrets,
   channels: Array<"email" | "sms">,
   limit = 100,
 ): Promise<OutboxRow[]> {
   if (channels.length === 0) return [];
-  return db
+  const rows = await db
     .selectFrom("outbox")
     .selectAll()
     .where("channel", "in", channels)
     .orderBy("created_at", "desc")
     .limit(limit)
     .execute();
+  return rows.map((row) => ({ ...row, body: secrets.unseal(row.body) }));
 }

@@ -1,11 +1,43 @@
-import { createHash, createHmac, randomBytes, randomInt, timingSafeEqual } from "node:crypto";
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createHmac,
+  randomBytes,
+  randomInt,
+  timingSafeEqual,
+} from "node:crypto";
 
 /**
  * Tokens, one-time codes and their keyed hashes. Secrets are stored only as HMAC-SHA-256 under
  * SESAME_SECRET, so a copy of the database alone cannot replay them.
  */
 export class Secrets {
-  constructor(private readonly key: string) {}
+  private readonly sealKey: Buffer;
+
+  constructor(private readonly key: string) {
+    this.sealKey = createHmac("sha256", key).update("sesame:seal:v1").digest();
+  }
+
+  /** AES-256-GCM: for what must be read back later (an outbox message holding a code), never logged. */
+  seal(plaintext: string): string {
+    const iv = randomBytes(12);
+    const cipher = createCipheriv("aes-256-gcm", this.sealKey, iv);
+    const body = Buffer.concat([cipher.update(plaintext, "utf8"), cipher.final()]);
+    return ["v1", iv, cipher.getAuthTag(), body]
+      .map((part) => (typeof part === "string" ? part : part.toString("base64url")))
+      .join(".");
+  }
+
+  unseal(sealed: string): string {
+    const [version, iv, tag, body] = sealed.split(".");
+    if (version !== "v1" || !iv || !tag || body === undefined) throw new Error("not a sealed value");
+    const decipher = createDecipheriv("aes-256-gcm", this.sealKey, Buffer.from(iv, "base64url"));
+    decipher.setAuthTag(Buffer.from(tag, "base64url"));
+    return Buffer.concat([decipher.update(Buffer.from(body, "base64url")), decipher.final()]).toString(
+      "utf8",
+    );
+  }
 
   hmac(value: string): string {
     return createHmac("sha256", this.key).update(value).digest("base64url");

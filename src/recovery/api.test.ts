@@ -118,6 +118,18 @@ describe("recovery journey", () => {
     expect(expired.json().error.code).toBe("ERR_CODE_EXPIRED");
   });
 
+  it("keeps no code in clear anywhere in the database", async () => {
+    const id = await start();
+    await chooseEmail(id);
+    const code = (await t.lastCodeFor("maria-rosa@gmail.example"))!;
+    const tables = ["recoveries", "recovery_codes", "outbox", "audit_log", "accounts"] as const;
+    for (const table of tables) {
+      const rows = await t.database.db.selectFrom(table).selectAll().execute();
+      expect(rows.length, table).toBeGreaterThan(0);
+      expect(JSON.stringify(rows), table).not.toContain(code);
+    }
+  });
+
   it("never sends a code to the account's own address nor to an unverified alternate", async () => {
     const id = await start();
     for (const value of [maria.address, "old-address@yahoo.example", "stranger@evil.example"]) {

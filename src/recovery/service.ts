@@ -147,6 +147,7 @@ export class RecoveryService {
         await enqueueMessage(
           tx,
           now,
+          this.platform.secrets,
           kind === "email"
             ? {
                 channel: "email",
@@ -267,6 +268,7 @@ export class RecoveryService {
         await enqueueMessage(
           tx,
           now,
+          this.platform.secrets,
           r.kind === "email"
             ? { channel: "email", recipient: r.value, subject: t("mail.recovered.subject"), body: mailBody }
             : {
@@ -346,7 +348,7 @@ export class RecoveryService {
         detail: { recoveryId: id },
       });
       await store.updateRecovery(tx, id, { case_id: opened.id });
-      await enqueueMessage(tx, this.now(), {
+      await enqueueMessage(tx, this.now(), this.platform.secrets, {
         channel: "email",
         recipient: contact,
         subject: t("mail.case.subject", { ref: opened.ref }),

@@ -1,0 +1,93 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { auth, createAccount, maria, type TestApp, testApp } from "../../test/helpers.js";
+import { buildApp } from "../server.js";
+
+let t: TestApp | undefined;
+afterEach(() => t?.close());
+
+const post = (url: string, payload: object, ip = "198.51.100.7") =>
+  t!.server.inject({ method: "POST", url, payload, remoteAddress: ip });
+
+describe("rate limits", () => {
+  it("limits each public step per IP, per step, and SESAME_RATE_LIMIT_PER_IP=0 turns it off", async () => {
+    t = await testApp({ SESAME_RATE_LIMIT_PER_IP: "3" });
+    for (let i = 0; i < 3; i++)
+      expect((await post("/api/v1/recovery", { address: `p${i}@x.example` })).statusCode).toBe(201);
+    const limited = await post("/api/v1/recovery", { address: "p9@x.example" });
+    expect(limited.statusCode).toBe(429);
+    expect(limited.json().error.code).toBe("ERR_RATE_LIMITED");
+    // Another address, another step: not limited by this one.
+    expect((await post("/api/v1/recovery", { address: "p9@x.example" }, "198.51.100.8")).statusCode).toBe(
+      201,
+    );
+    expect((await post("/api/v1/signin", { address: "p9@x.example", password: "x" })).statusCode).toBe(401);
+    await t.close();
+
+    t = await testApp({ SESAME_RATE_LIMIT_PER_IP: "0" });
+    for (let i = 0; i < 20; i++)
+      expect((await post("/api/v1/recovery", { address: `p${i}@x.example` })).statusCode).toBe(201);
+  });
+
+  it("limits recoveries started per address and per hour, known or not", async () => {
+    t = await testApp({ SESAME_RECOVERIES_PER_ACCOUNT_PER_HOUR: "2" });
+    await createAccount(t, maria);
+    for (const address of [maria.address, "ghost@x.example"]) {
+      expect((await post("/api/v1/recovery", { address })).statusCode).toBe(201);
+      expect((await post("/api/v1/recovery", { address })).statusCode).toBe(201);
+      const third = await post("/api/v1/recovery", { address });
+      expect(third.statusCode).toBe(429);
+      expect(third.json().error.code).toBe("ERR_RATE_LIMITED");
+    }
+    t.clock.advance(60 * 60 * 1000 + 1);
+    expect((await post("/api/v1/recovery", { address: maria.address })).statusCode).toBe(201);
+    const status = await t.server.inject({ url: `/api/v1/accounts/${maria.address}`, headers: auth });
+    expect(status.json().status).toBe("active");
+  });
+});
+
+describe("development mailbox", () => {
+  it("shows captured messages with their links when no SMTP server is configured", async () => {
+    t = await testApp();
+    // testApp records deliveries itself; a default app (no SMTP_URL / SMS_GATEWAY_URL) captures instead.
+    const app = await buildApp({ config: t.config, database: t.database, clock: t.clock, logger: false });
+    try {
+      await app.server.inject({
+        method: "POST",
+        url: "/api/v1/accounts",
+        headers: auth,
+        payload: { ...maria, password: "violet tractor mirrors quietly 1987" },
+      });
+      const id = (
+        await app.server.inject({
+          method: "POST",
+          url: "/api/v1/recovery",
+          payload: { address: maria.address },
+        })
+      ).json().recoveryId;
+      await app.server.inject({
+        method: "POST",
+        url: `/api/v1/recovery/${id}/channel`,
+        payload: { kind: "email", value: "maria-rosa@gmail.example" },
+      });
+      await app.dispatcher.drain();
+      const page = await app.server.inject({ url: "/dev/mailbox?lang=fr" });
+      expect(page.statusCode).toBe(200);
+      expect(page.body).toContain("maria-rosa@gmail.example");
+      expect(page.body).toMatch(
+        new RegExp(`<a href="http://sesame.test/recover/${id}/code\\?code=\\d{6}&amp;lang=fr">`),
+      );
+    } finally {
+      await app.server.close();
+    }
+  });
+
+  it("does not exist in production", async () => {
+    t = await testApp({ NODE_ENV: "production", SESAME_CLOCK: "system" });
+    const app = await buildApp({ config: t.config, database: t.database, clock: t.clock, logger: false });
+    try {
+      expect((await app.server.inject({ url: "/dev/mailbox" })).statusCode).toBe(404);
+    } finally {
+      await app.server.close();
+    }
+  });
+});
