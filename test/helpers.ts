@@ -29,7 +29,7 @@ export async function freshDatabase(): Promise<DbHandle & { drop(): Promise<void
   await admin.query(`create schema ${schema}`);
   await admin.end();
   const handle = openDatabase({ kind: "postgres", url }, { searchPath: schema, poolSize: 4 });
-  await migrateToLatest(handle.db);
+  await migrateToLatest(handle.db, schema);
   return {
     ...handle,
     async drop() {

@@ -1,9 +1,9 @@
 import type { LockRuleAction } from "../config.js";
 import type { Tx } from "../db/database.js";
 import type { AlternatesTable } from "../db/schema.js";
-import { auditOfAccount, streamOf } from "../platform/audit.js";
+import { auditOfAccount } from "../platform/audit.js";
 import { DAY } from "../platform/clock.js";
-import { audit, inTransaction, type Platform } from "../platform/context.js";
+import { auditAccount, inTransaction, type Platform } from "../platform/context.js";
 import { AppError } from "../platform/errors.js";
 import { newId } from "../platform/ids.js";
 import { randomToken } from "../platform/secrets.js";
@@ -49,8 +49,6 @@ export interface AccountView {
 export type SigninResult =
   | { outcome: "signed_in"; session: string; accountId: string; displayName: string | null; address: string }
   | { outcome: "locked"; lock: LockView; locale: string; address: string };
-
-const SYSTEM = "system";
 
 export class AccountsService {
   constructor(private readonly platform: Platform) {}
@@ -109,10 +107,9 @@ export class AccountsService {
           updated_at: now,
         });
         await store.insertAlternates(tx, alternates);
-        await audit(this.platform, tx, streamOf(id, SYSTEM), {
+        await auditAccount(this.platform, tx, id, {
           type: "account.created",
           actor,
-          accountId: id,
           detail: {
             alternates: alternates.map((a) => ({
               kind: a.kind,
@@ -218,10 +215,9 @@ export class AccountsService {
       brute_force_level: reason === "brute_force" ? account.brute_force_level + 1 : account.brute_force_level,
       updated_at: now,
     });
-    await audit(this.platform, tx, streamOf(account.id, SYSTEM), {
+    await auditAccount(this.platform, tx, account.id, {
       type: "account.locked",
       actor,
-      accountId: account.id,
       detail: { reason, ...(until ? { until } : {}), ...(note ? { note } : {}) },
     });
   }
@@ -241,10 +237,9 @@ export class AccountsService {
         ...(event.ip ? { ip: event.ip } : {}),
         ...(event.country ? { country: event.country } : {}),
       };
-      await audit(this.platform, tx, streamOf(account.id, SYSTEM), {
+      await auditAccount(this.platform, tx, account.id, {
         type: `event.${event.type}`,
         actor,
-        accountId: account.id,
         detail,
       });
       if (event.type === "signin_failed") {
@@ -267,10 +262,9 @@ export class AccountsService {
     const { locked, ...changes } = afterFailedSignin(account, this.now(), this.platform.config.rules);
     await store.updateAccount(tx, account.id, { ...changes, updated_at: this.now() });
     if (locked) {
-      await audit(this.platform, tx, streamOf(account.id, SYSTEM), {
+      await auditAccount(this.platform, tx, account.id, {
         type: "account.locked",
         actor,
-        accountId: account.id,
         detail: { reason: "brute_force", until: changes.lock_until, rule: "failed_signins" },
       });
     }
@@ -294,13 +288,11 @@ export class AccountsService {
 
     const result = await inTransaction(this.platform, async (tx): Promise<SigninResult | null> => {
       const account = (await store.findAccountById(tx, found.id))!;
-      const stream = streamOf(account.id, SYSTEM);
       const deviceKnown = deviceHash ? await store.isKnownDevice(tx, account.id, deviceHash) : false;
       if (!passwordOk || account.password_hash !== found.password_hash) {
-        await audit(this.platform, tx, stream, {
+        await auditAccount(this.platform, tx, account.id, {
           type: "signin.failed",
           actor: "user",
-          accountId: account.id,
           detail: { ip, knownDevice: deviceKnown },
         });
         if (!deviceKnown) await this.countFailure(tx, account, "rule:failed_signins");
@@ -309,10 +301,9 @@ export class AccountsService {
       const now = this.now();
       const lock = activeLock(account, now);
       if (!lockLetsKnownDeviceIn(lock, deviceKnown)) {
-        await audit(this.platform, tx, stream, {
+        await auditAccount(this.platform, tx, account.id, {
           type: "signin.blocked",
           actor: "user",
-          accountId: account.id,
           detail: { ip, reason: lock!.reason },
         });
         return { outcome: "locked", lock: lock!, locale: account.locale, address: account.address };
@@ -335,10 +326,9 @@ export class AccountsService {
           updated_at: now,
         });
       }
-      await audit(this.platform, tx, stream, {
+      await auditAccount(this.platform, tx, account.id, {
         type: "signin.succeeded",
         actor: "user",
-        accountId: account.id,
         detail: { ip, knownDevice: deviceKnown },
       });
       return {
@@ -393,16 +383,15 @@ export class AccountsService {
       updated_at: now,
     });
     const revoked = await store.revokeSessionsOf(tx, accountId, now);
-    const stream = streamOf(accountId, SYSTEM);
-    await audit(this.platform, tx, stream, { type: "account.password_reset", actor, accountId });
-    await audit(this.platform, tx, stream, {
+    await auditAccount(this.platform, tx, accountId, { type: "account.password_reset", actor });
+    await auditAccount(this.platform, tx, accountId, {
       type: "sessions.revoked",
       actor,
       accountId,
       detail: { count: revoked },
     });
     if (lock && clears)
-      await audit(this.platform, tx, stream, {
+      await auditAccount(this.platform, tx, accountId, {
         type: "account.unlocked",
         actor,
         accountId,

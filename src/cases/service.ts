@@ -1,6 +1,5 @@
 import type { Tx } from "../db/database.js";
-import { streamOf } from "../platform/audit.js";
-import { audit, type Platform } from "../platform/context.js";
+import { auditAccount, type Platform } from "../platform/context.js";
 import { newCaseRef, newId } from "../platform/ids.js";
 import * as store from "./store.js";
 
@@ -80,10 +79,9 @@ export class CasesService {
       detail: JSON.stringify({ source: opening.source, ...opening.detail }),
     });
     if (opening.accountId) {
-      await audit(this.platform, tx, streamOf(opening.accountId, "system"), {
+      await auditAccount(this.platform, tx, opening.accountId, {
         type: "case.opened",
         actor: opening.actor,
-        accountId: opening.accountId,
         detail: { ref, source: opening.source },
       });
     }

@@ -53,8 +53,17 @@ export function openDatabase(database: Config["database"], options: OpenOptions 
 
 export const migrations = { "001_foundation": m001 };
 
-export async function migrateToLatest(db: Kysely<Database>): Promise<string[]> {
-  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+/**
+ * Applies pending migrations. `schema` names the PostgreSQL schema that holds Kysely's own migration
+ * tables; give it whenever the database has several Sesame schemas (the tests do), or Kysely may
+ * find another schema's tables and skip creating its own.
+ */
+export async function migrateToLatest(db: Kysely<Database>, schema?: string): Promise<string[]> {
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: async () => migrations },
+    ...(schema ? { migrationTableSchema: schema } : {}),
+  });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error;
   return (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);

@@ -2,7 +2,7 @@ import { type Dialect, type Executor, lockKey, type Tx } from "../db/database.js
 import { sha256 } from "./secrets.js";
 
 /**
- * Append-only, hash-chained audit log. Each subject (usually an account) has its own chain, so
+ * Append-only, hash-chained audit log. Each subject (an account) has its own chain, so
  * writers of different accounts never wait for each other; each entry's hash covers the previous
  * one, so any edit or deletion inside a chain shows up in `verifyAuditChain`.
  */
@@ -32,9 +32,6 @@ const entryHash = (
   actor: string,
   detail: string,
 ) => sha256(JSON.stringify([prevHash, stream, seq, at, type, actor, detail]));
-
-export const streamOf = (accountId: string | null | undefined, fallback: string): string =>
-  accountId ? `account:${accountId}` : fallback;
 
 export async function appendAudit(tx: Tx, dialect: Dialect, at: number, stream: string, entry: AuditEntry) {
   await lockKey(tx, dialect, `audit:${stream}`);

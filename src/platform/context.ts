@@ -21,5 +21,6 @@ export interface Platform {
 export const inTransaction = <T>(platform: Platform, work: (tx: Tx) => Promise<T>): Promise<T> =>
   platform.db.transaction().execute(work);
 
-export const audit = (platform: Platform, tx: Tx, stream: string, entry: AuditEntry) =>
-  appendAudit(tx, platform.dialect, platform.clock.now(), stream, entry);
+/** An audit entry in the account's own hash chain, inside the use-case's transaction. */
+export const auditAccount = (platform: Platform, tx: Tx, accountId: string, entry: AuditEntry) =>
+  appendAudit(tx, platform.dialect, platform.clock.now(), `account:${accountId}`, { ...entry, accountId });

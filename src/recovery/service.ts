@@ -2,11 +2,11 @@ import { maskAlternate, normalizeEmail, normalizePhone } from "../accounts/model
 import { hashPassword, passwordStrength } from "../accounts/passwords.js";
 import type { AccountsService } from "../accounts/service.js";
 import type { CasesService } from "../cases/service.js";
+import { lockKey } from "../db/database.js";
 import type { RecoveriesTable } from "../db/schema.js";
 import { enqueueMessage } from "../messaging/outbox.js";
-import { streamOf } from "../platform/audit.js";
 import { HOUR } from "../platform/clock.js";
-import { audit, inTransaction, type Platform } from "../platform/context.js";
+import { auditAccount, inTransaction, type Platform } from "../platform/context.js";
 import { AppError } from "../platform/errors.js";
 import { formatInstant, type Locale, pickLocale, translator } from "../platform/i18n.js";
 import { newId, newRecoveryId } from "../platform/ids.js";
@@ -71,10 +71,9 @@ export class RecoveryService {
         case_id: null,
       });
       if (account)
-        await audit(this.platform, tx, streamOf(account.id, ""), {
+        await auditAccount(this.platform, tx, account.id, {
           type: "recovery.started",
           actor: ACTOR,
-          accountId: account.id,
           detail: { recoveryId: id },
         });
     });
@@ -101,17 +100,6 @@ export class RecoveryService {
       throw new AppError(kind === "email" ? "ERR_VALIDATION" : "ERR_PHONE_INVALID", { field: "value" });
 
     const now = this.now();
-    const { codesPerAccountPerHour } = this.platform.config.limits;
-    const recentCodes = await store.codesSince(this.platform.db, recovery.address, now - HOUR);
-    if (recentCodes.length >= codesPerAccountPerHour) {
-      const retryAfter = Math.ceil((Number(recentCodes[0]!.created_at) + HOUR - now) / 1000);
-      throw new AppError(
-        "ERR_TOO_MANY_CODES",
-        { retryAfter },
-        { retryAfterMinutes: Math.ceil(retryAfter / 60) },
-      );
-    }
-
     const account = recovery.account_id ? await this.accounts.findById(recovery.account_id) : undefined;
     const value = kind === "email" ? normalizeEmail(rawValue)! : normalizePhone(rawValue, account?.country);
     const alternates = account ? await this.accounts.verifiedAlternates(account.id) : [];
@@ -127,6 +115,17 @@ export class RecoveryService {
     const masked = value ? maskAlternate(kind, value) : "";
     const t = translator(recovery.locale as Locale);
     await inTransaction(this.platform, async (tx) => {
+      // One writer per address at a time: the cap holds and only one code is ever live.
+      await lockKey(tx, this.platform.dialect, `codes:${recovery.address}`);
+      const recentCodes = await store.codesSince(tx, recovery.address, now - HOUR);
+      if (recentCodes.length >= this.platform.config.limits.codesPerAccountPerHour) {
+        const retryAfter = Math.ceil((Number(recentCodes[0]!.created_at) + HOUR - now) / 1000);
+        throw new AppError(
+          "ERR_TOO_MANY_CODES",
+          { retryAfter },
+          { retryAfterMinutes: Math.ceil(retryAfter / 60) },
+        );
+      }
       await store.voidLiveCodes(tx, recovery.address, now);
       await store.insertCode(tx, {
         id: codeId,
@@ -159,10 +158,9 @@ export class RecoveryService {
         );
       }
       if (account) {
-        await audit(this.platform, tx, streamOf(account.id, ""), {
+        await auditAccount(this.platform, tx, account.id, {
           type: match ? "recovery.code_sent" : "recovery.code_refused",
           actor: ACTOR,
-          accountId: account.id,
           detail: {
             recoveryId: id,
             channel: kind,
@@ -191,27 +189,24 @@ export class RecoveryService {
       this.platform.secrets.matches(`code:${code.id}:${submitted}`, code.code_hash);
     const outcome = await inTransaction(this.platform, async (tx) => {
       if (!(await store.takeCodeTry(tx, code.id, triesPerCode))) return "exhausted" as const;
-      const stream = streamOf(recovery.account_id, "");
       if (
         right &&
         (await store.markCodeUsed(tx, code.id, now)) &&
         (await store.advanceRecovery(tx, id, "enter_code", { state: "set_password", verified_at: now }))
       ) {
         if (recovery.account_id)
-          await audit(this.platform, tx, stream, {
+          await auditAccount(this.platform, tx, recovery.account_id, {
             type: "recovery.code_verified",
             actor: ACTOR,
-            accountId: recovery.account_id,
             detail: { recoveryId: id, channel: code.channel },
           });
         return "verified" as const;
       }
       const attemptsLeft = Math.max(triesPerCode - (code.attempts + 1), 0);
       if (recovery.account_id)
-        await audit(this.platform, tx, stream, {
+        await auditAccount(this.platform, tx, recovery.account_id, {
           type: "recovery.code_failed",
           actor: ACTOR,
-          accountId: recovery.account_id,
           detail: { recoveryId: id, attemptsLeft },
         });
       return attemptsLeft;
@@ -249,10 +244,9 @@ export class RecoveryService {
       const heldBy = await this.accounts.resetAfterRecovery(tx, account.id, passwordHash, ACTOR);
       await store.voidLiveCodes(tx, recovery.address, now);
       await store.endOtherRecoveries(tx, account.id, id, now);
-      await audit(this.platform, tx, streamOf(account.id, ""), {
+      await auditAccount(this.platform, tx, account.id, {
         type: "recovery.completed",
         actor: ACTOR,
-        accountId: account.id,
         detail: { recoveryId: id },
       });
 
@@ -278,10 +272,9 @@ export class RecoveryService {
               },
         );
       }
-      await audit(this.platform, tx, streamOf(account.id, ""), {
+      await auditAccount(this.platform, tx, account.id, {
         type: "recovery.notified",
         actor: "system",
-        accountId: account.id,
         detail: { recipients: recipients.map((r) => maskAlternate(r.kind, r.value)) },
       });
 

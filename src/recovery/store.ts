@@ -1,3 +1,4 @@
+import { sql } from "kysely";
 import type { Executor } from "../db/database.js";
 import type { RecoveriesTable, RecoveryCodesTable, RecoveryState } from "../db/schema.js";
 
@@ -57,11 +58,13 @@ export const endOtherRecoveries = (db: Executor, accountId: string, keepId: stri
 export const insertCode = (db: Executor, row: RecoveryCodesTable) =>
   db.insertInto("recovery_codes").values(row).execute();
 
+/** The code in force: the live one if any (two codes can share a millisecond), else the newest. */
 export const latestCodeOf = (db: Executor, recoveryId: string) =>
   db
     .selectFrom("recovery_codes")
     .selectAll()
     .where("recovery_id", "=", recoveryId)
+    .orderBy(sql`case when voided_at is null then 0 else 1 end`)
     .orderBy("created_at", "desc")
     .orderBy("id")
     .limit(1)
