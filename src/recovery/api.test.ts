@@ -356,6 +356,7 @@ describe("I can't reach any of these", () => {
       ).json().caseRef,
     ).toBe(caseRef);
     const ack = (await t.messages()).filter((m) => m.recipient === "maria.work@company.example");
+    expect(ack).toHaveLength(1);
     expect(ack[0]!.body).toContain(caseRef);
   });
 

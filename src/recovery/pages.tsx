@@ -91,6 +91,9 @@ function CodePage(props: {
       <div class="card">
         <h1>{t("recover.code.title")}</h1>
         <p>{props.prefilled ? t("recover.code.fromlink") : t("recover.code.intro")}</p>
+        {props.view.code?.destination && !props.prefilled ? (
+          <p>{t("recover.code.sentto", { destination: props.view.code.destination })}</p>
+        ) : null}
         <Alert message={props.error} />
         <Form ctx={props.ctx} action={`/recover/${id}/code`}>
           <label for="code">{t("recover.code.label")}</label>
@@ -123,7 +126,9 @@ function PasswordPage(props: { ctx: PageContext; id: string; error?: string | nu
     <Layout ctx={props.ctx} title={t("recover.password.title")}>
       <div class="card">
         <h1>{t("recover.password.title")}</h1>
-        <p id="password-hint">{t("recover.password.intro")}</p>
+        <p id="password-hint">
+          {t("recover.password.intro")} {t("recover.password.deadline")}
+        </p>
         <Alert message={props.error} />
         <Form ctx={props.ctx} action={`/recover/${props.id}/password`}>
           <label for="password">{t("recover.password.label")}</label>

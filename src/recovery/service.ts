@@ -341,12 +341,15 @@ export class RecoveryService {
         detail: { recoveryId: id },
       });
       await store.updateRecovery(tx, id, { case_id: opened.id });
-      await enqueueMessage(tx, this.now(), this.platform.secrets, {
-        channel: "email",
-        recipient: contact,
-        subject: t("mail.case.subject", { ref: opened.ref }),
-        body: t("mail.case.body", { ref: opened.ref, account: recovery.address }),
-      });
+      // One acknowledgement per case: further attempts join it quietly, so this cannot be used to spam.
+      if (opened.created) {
+        await enqueueMessage(tx, this.now(), this.platform.secrets, {
+          channel: "email",
+          recipient: contact,
+          subject: t("mail.case.subject", { ref: opened.ref }),
+          body: t("mail.case.body", { ref: opened.ref, account: recovery.address }),
+        });
+      }
       return opened.ref;
     });
     this.platform.wakeOutbox();

@@ -69,10 +69,13 @@ export const de: Record<MessageKey, string> = {
   "recover.code.resend": "Neuen Code senden oder andere Adresse verwenden",
   "recover.code.fromlink":
     "Prüfen Sie den Code unten und bestätigen Sie: Es ändert sich nichts, bevor Sie auf die Schaltfläche klicken.",
+  "recover.code.sentto": "Sie haben einen Code für {destination} angefordert.",
 
   "recover.password.title": "Neues Passwort wählen",
   "recover.password.intro":
     "Wählen Sie ein Passwort, das Sie hier noch nie verwendet haben. Ein langer Satz aus mehreren Wörtern ist sicher und leicht zu merken.",
+  "recover.password.deadline":
+    "Sie haben 30 Minuten Zeit, es zu wählen; danach fordern Sie einfach einen neuen Code an.",
   "recover.password.label": "Neues Passwort",
   "recover.password.submit": "Neues Passwort speichern",
 

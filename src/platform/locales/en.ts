@@ -67,10 +67,12 @@ export const en = {
   "recover.code.submit": "Confirm",
   "recover.code.resend": "Send a new code or use another address",
   "recover.code.fromlink": "Check the code below and confirm: nothing changes until you press the button.",
+  "recover.code.sentto": "You asked for a code at {destination}.",
 
   "recover.password.title": "Choose a new password",
   "recover.password.intro":
     "Choose a password you have never used here. A long phrase of several words is strong and easy to remember.",
+  "recover.password.deadline": "You have 30 minutes to choose it; after that, simply ask for a new code.",
   "recover.password.label": "New password",
   "recover.password.submit": "Save my new password",
 

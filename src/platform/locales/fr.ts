@@ -69,10 +69,13 @@ export const fr: Record<MessageKey, string> = {
   "recover.code.resend": "Envoyer un nouveau code ou utiliser une autre adresse",
   "recover.code.fromlink":
     "Vérifiez le code ci-dessous et confirmez : rien ne change tant que vous n'avez pas appuyé sur le bouton.",
+  "recover.code.sentto": "Vous avez demandé un code pour {destination}.",
 
   "recover.password.title": "Choisissez un nouveau mot de passe",
   "recover.password.intro":
     "Choisissez un mot de passe que vous n'avez jamais utilisé ici. Une longue phrase de plusieurs mots est solide et facile à retenir.",
+  "recover.password.deadline":
+    "Vous avez 30 minutes pour le choisir ; ensuite, demandez simplement un nouveau code.",
   "recover.password.label": "Nouveau mot de passe",
   "recover.password.submit": "Enregistrer mon nouveau mot de passe",
 

@@ -69,10 +69,13 @@ export const nl: Record<MessageKey, string> = {
   "recover.code.resend": "Een nieuwe code sturen of een ander adres gebruiken",
   "recover.code.fromlink":
     "Controleer de code hieronder en bevestig: er verandert niets zolang u niet op de knop drukt.",
+  "recover.code.sentto": "U vroeg een code aan voor {destination}.",
 
   "recover.password.title": "Kies een nieuw wachtwoord",
   "recover.password.intro":
     "Kies een wachtwoord dat u hier nog nooit hebt gebruikt. Een lange zin van meerdere woorden is sterk en makkelijk te onthouden.",
+  "recover.password.deadline":
+    "U hebt 30 minuten om het te kiezen; daarna vraagt u gewoon een nieuwe code aan.",
   "recover.password.label": "Nieuw wachtwoord",
   "recover.password.submit": "Mijn nieuwe wachtwoord opslaan",
 
