@@ -20,6 +20,8 @@ export interface CaseSummary {
   ref: string;
   firstAttemptAt: number;
   created: boolean;
+  /** The person gave another contact address than the case had. */
+  contactChanged: boolean;
 }
 
 /**
@@ -46,12 +48,19 @@ export class CasesService {
           ...opening.detail,
         }),
       });
-      await store.touchCase(tx, existing.id, now);
+      const contactChanged = opening.contactEmail !== null && opening.contactEmail !== existing.contact_email;
+      await store.touchCase(
+        tx,
+        existing.id,
+        now,
+        contactChanged ? opening.contactEmail : existing.contact_email,
+      );
       return {
         id: existing.id,
         ref: existing.ref,
         firstAttemptAt: Number(existing.first_attempt_at),
         created: false,
+        contactChanged,
       };
     }
     const id = newId();
@@ -85,7 +94,7 @@ export class CasesService {
         detail: { ref, source: opening.source },
       });
     }
-    return { id, ref, firstAttemptAt: opening.firstAttemptAt, created: true };
+    return { id, ref, firstAttemptAt: opening.firstAttemptAt, created: true, contactChanged: false };
   }
 
   findById(id: string, tx?: Tx) {

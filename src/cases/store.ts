@@ -31,5 +31,9 @@ export const eventsOfCase = (db: Executor, caseId: string) =>
     .orderBy("id")
     .execute();
 
-export const touchCase = (db: Executor, id: string, now: number) =>
-  db.updateTable("cases").set({ updated_at: now }).where("id", "=", id).execute();
+export const touchCase = (db: Executor, id: string, now: number, contactEmail: string | null) =>
+  db
+    .updateTable("cases")
+    .set({ updated_at: now, contact_email: contactEmail })
+    .where("id", "=", id)
+    .execute();

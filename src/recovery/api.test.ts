@@ -276,6 +276,21 @@ describe("recovery journey", () => {
     );
   });
 
+  it("gives 30 minutes for the new password, then asks for a new code", async () => {
+    const id = await start();
+    await chooseEmail(id);
+    await post(`/api/v1/recovery/${id}/code`, { code: await t.lastCodeFor("maria-rosa@gmail.example") });
+    t.clock.advance(30 * MINUTE + 1);
+    const late = await post(`/api/v1/recovery/${id}/password`, { password: NEW_PASSWORD });
+    expect(late.statusCode).toBe(410);
+    expect(late.json().error.code).toBe("ERR_RECOVERY_EXPIRED");
+    expect((await accountStatus()).status).toBe("locked");
+    expect((await chooseEmail(id)).statusCode).toBe(202);
+    expect((await post(`/api/v1/recovery/${id}/password`, { password: NEW_PASSWORD })).statusCode).toBe(409);
+    await post(`/api/v1/recovery/${id}/code`, { code: await t.lastCodeFor("maria-rosa@gmail.example") });
+    expect((await post(`/api/v1/recovery/${id}/password`, { password: NEW_PASSWORD })).statusCode).toBe(200);
+  });
+
   it("refuses steps out of order with coded errors", async () => {
     const id = await start();
     const early = await post(`/api/v1/recovery/${id}/code`, { code: "123456" });
@@ -358,6 +373,20 @@ describe("I can't reach any of these", () => {
     const ack = (await t.messages()).filter((m) => m.recipient === "maria.work@company.example");
     expect(ack).toHaveLength(1);
     expect(ack[0]!.body).toContain(caseRef);
+
+    // A new contact address from a later attempt replaces the old one and is acknowledged once.
+    const third = await start();
+    expect(
+      (await post(`/api/v1/recovery/${third}/no-access`, { contactEmail: "maria@new.example" })).json()
+        .caseRef,
+    ).toBe(caseRef);
+    const updated = await t.database.db
+      .selectFrom("cases")
+      .select("contact_email")
+      .where("ref", "=", caseRef)
+      .executeTakeFirstOrThrow();
+    expect(updated.contact_email).toBe("maria@new.example");
+    expect((await t.messages()).filter((m) => m.recipient === "maria@new.example")).toHaveLength(1);
   });
 
   it("refuses the blocked address itself as the contact", async () => {

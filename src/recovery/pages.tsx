@@ -142,6 +142,9 @@ function PasswordPage(props: { ctx: PageContext; id: string; error?: string | nu
           />
           <button type="submit">{t("recover.password.submit")}</button>
         </Form>
+        <p class="secondary">
+          <a href={`/recover/${props.id}/channel?lang=${props.ctx.locale}`}>{t("recover.code.resend")}</a>
+        </p>
       </div>
     </Layout>
   );
@@ -297,6 +300,7 @@ export async function recoveryPages(
   stepPage("channel", (ctx, view) => <ChannelPage ctx={ctx} id={view.id} />, [
     "choose_channel",
     "enter_code",
+    "set_password",
   ]);
   // Opening the link from the mail only shows the form with the code filled in; the POST uses it.
   stepPage(

@@ -93,8 +93,8 @@ export class RecoveryService {
    */
   async chooseChannel(id: string, kind: "email" | "phone", rawValue: string): Promise<void> {
     const recovery = await this.requireRecovery(id);
-    if (recovery.state !== "choose_channel" && recovery.state !== "enter_code")
-      throw new AppError("ERR_RECOVERY_STEP");
+    // Also after the code (say the 30 minutes for the password ran out): a new code must then be confirmed.
+    if (recovery.state === "done") throw new AppError("ERR_RECOVERY_STEP");
     const looksValid = kind === "email" ? normalizeEmail(rawValue) !== null : looksLikePhone(rawValue);
     if (!looksValid)
       throw new AppError(kind === "email" ? "ERR_VALIDATION" : "ERR_PHONE_INVALID", { field: "value" });
@@ -112,7 +112,8 @@ export class RecoveryService {
     const code = sixDigitCode();
     const codeId = newId();
     const expiresAt = now + codeTtlMs[kind];
-    const masked = value ? maskAlternate(kind, value) : "";
+    // Masked from what was typed, not from what matched, so the page looks the same for any account.
+    const masked = maskAlternate(kind, kind === "email" ? value! : rawValue.replace(/[^\d+]/g, ""));
     const t = translator(recovery.locale as Locale);
     await inTransaction(this.platform, async (tx) => {
       // One writer per address at a time: the cap holds and only one code is ever live.
@@ -140,7 +141,7 @@ export class RecoveryService {
         used_at: null,
         voided_at: null,
       });
-      await store.updateRecovery(tx, id, { state: "enter_code" });
+      await store.updateRecovery(tx, id, { state: "enter_code", verified_at: null });
       if (match) {
         const link = `${this.platform.config.publicUrl}/recover/${id}/code?code=${code}&lang=${recovery.locale}`;
         await enqueueMessage(
@@ -341,8 +342,8 @@ export class RecoveryService {
         detail: { recoveryId: id },
       });
       await store.updateRecovery(tx, id, { case_id: opened.id });
-      // One acknowledgement per case: further attempts join it quietly, so this cannot be used to spam.
-      if (opened.created) {
+      // One acknowledgement per case and contact address: repeated attempts join it quietly.
+      if (opened.created || opened.contactChanged) {
         await enqueueMessage(tx, this.now(), this.platform.secrets, {
           channel: "email",
           recipient: contact,

@@ -20,7 +20,7 @@ h2 { font-size: 1.25rem; }
 label { display: block; font-weight: 600; margin: 1rem 0 .25rem; }
 .hint { color: var(--muted); font-size: .95rem; margin: 0 0 .25rem; }
 input[type=text], input[type=email], input[type=password], input[type=tel] { width: 100%; font: inherit; padding: .6rem .7rem; border: 2px solid #6b7385; border-radius: 6px; background: #fff; }
-input.code { letter-spacing: .35em; font-size: 1.5rem; max-width: 12rem; }
+input.code { display: block; letter-spacing: .35em; font-size: 1.5rem; max-width: 12rem; }
 button, .button { display: inline-block; margin-top: 1.25rem; font: inherit; font-weight: 600; padding: .65rem 1.25rem; border-radius: 6px; border: 0; background: var(--accent); color: var(--accent-ink); cursor: pointer; text-decoration: none; }
 .alert { border-left: 5px solid var(--err); background: #fdecea; padding: .75rem 1rem; margin: 1rem 0; }
 .notice { border-left: 5px solid var(--ok); background: #e8f5ec; padding: .75rem 1rem; margin: 1rem 0; }
