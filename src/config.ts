@@ -166,7 +166,7 @@ export function loadConfig(env: Env = process.env): Config {
     ),
     trustProxy: oneOf(env, "SESAME_TRUST_PROXY", ["true", "false"] as const, "false") === "true",
     limits: {
-      perIpPerMinute: integer(env, "SESAME_RATE_LIMIT_PER_IP", 100),
+      perIpPerMinute: integer(env, "SESAME_RATE_LIMIT_PER_IP", 300),
       recoveriesPerAccountPerHour: integer(env, "SESAME_RECOVERIES_PER_ACCOUNT_PER_HOUR", 20, 1),
       codesPerAccountPerHour: integer(env, "SESAME_CODES_PER_ACCOUNT_PER_HOUR", 5, 1),
       triesPerCode: integer(env, "SESAME_TRIES_PER_CODE", 5, 1),

@@ -22,7 +22,7 @@ describe("configuration", () => {
       smsGatewayUrl: null,
       seed: null,
     });
-    expect(config.limits).toMatchObject({ codesPerAccountPerHour: 5, triesPerCode: 5, perIpPerMinute: 100 });
+    expect(config.limits).toMatchObject({ codesPerAccountPerHour: 5, triesPerCode: 5, perIpPerMinute: 300 });
     expect(config.rules).toMatchObject({
       bruteForceThreshold: 10,
       bruteForceFirstLockMs: 60_000,
