@@ -25,6 +25,27 @@ const pgTypes = {
   },
 };
 
+/**
+ * Kysely prepares every statement anew on better-sqlite3; the same few SQL texts repeat on every
+ * request, so reuse their prepared statements (a bounded cache, oldest out first). Sesame never
+ * streams rows, so a statement is never busy when it is reused.
+ */
+function withStatementCache(sqlite: SqliteDatabase.Database, capacity = 500) {
+  const cache = new Map<string, SqliteDatabase.Statement>();
+  return {
+    close: () => sqlite.close(),
+    prepare(text: string) {
+      let statement = cache.get(text);
+      if (!statement) {
+        statement = sqlite.prepare(text);
+        if (cache.size >= capacity) cache.delete(cache.keys().next().value!);
+        cache.set(text, statement);
+      }
+      return statement;
+    },
+  };
+}
+
 export interface OpenOptions {
   /** PostgreSQL schema to work in (tests give each file its own). */
   searchPath?: string;
@@ -38,7 +59,7 @@ export function openDatabase(database: Config["database"], options: OpenOptions 
     sqlite.pragma("synchronous = NORMAL");
     sqlite.pragma("foreign_keys = ON");
     sqlite.pragma("busy_timeout = 5000");
-    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
     return { db, dialect: "sqlite", close: () => db.destroy() };
   }
   const pool = new pg.Pool({

@@ -24,3 +24,24 @@ export const inTransaction = <T>(platform: Platform, work: (tx: Tx) => Promise<T
 /** An audit entry in the account's own hash chain, inside the use-case's transaction. */
 export const auditAccount = (platform: Platform, tx: Tx, accountId: string, entry: AuditEntry) =>
   appendAudit(tx, platform.dialect, platform.clock.now(), `account:${accountId}`, { ...entry, accountId });
+
+/**
+ * An audit entry about an address that may or may not be an account's. Attempts on unknown
+ * addresses are recorded too (in a chain keyed by the address's HMAC): the record of probing is
+ * useful, and both cases then cost the same, so timing does not tell them apart.
+ */
+export const auditSubject = (
+  platform: Platform,
+  tx: Tx,
+  subject: { accountId: string | null; address: string },
+  entry: AuditEntry,
+) =>
+  subject.accountId
+    ? auditAccount(platform, tx, subject.accountId, entry)
+    : appendAudit(
+        tx,
+        platform.dialect,
+        platform.clock.now(),
+        `address:${platform.secrets.hmac(`address:${subject.address}`)}`,
+        { ...entry, accountId: null },
+      );

@@ -204,6 +204,20 @@ describe("recovery journey", () => {
     });
     expect(noAccess.statusCode).toBe(201);
     expect((await t.messages()).map((m) => m.recipient)).toEqual(["someone@gmail.example"]);
+    // Probing an unknown address leaves the same trail as a known one, in a chain of its own.
+    const trail = await t.database.db
+      .selectFrom("audit_log")
+      .select(["stream", "type", "account_id"])
+      .where("stream", "like", "address:%")
+      .orderBy("seq")
+      .execute();
+    expect(trail.map((e) => e.type)).toEqual([
+      "recovery.started",
+      "recovery.code_refused",
+      "recovery.code_failed",
+    ]);
+    expect(new Set(trail.map((e) => e.stream)).size).toBe(1);
+    expect(trail[0]!.stream).not.toContain("nobody");
   });
 
   it("after the new password: sessions revoked, other codes void, everyone told", async () => {

@@ -2,6 +2,7 @@ import { HOUR, MINUTE } from "../platform/clock.js";
 
 /** How long a one-time code lives: 24 hours by email (as in the story), 10 minutes by SMS. */
 export const codeTtlMs = { email: 24 * HOUR, phone: 10 * MINUTE } as const;
+export const LONGEST_CODE_TTL_MS = Math.max(...Object.values(codeTtlMs));
 
 /** After the code, the new password must be chosen within this time. */
 export const PASSWORD_STEP_TTL_MS = 30 * MINUTE;

@@ -6,12 +6,19 @@ import { lockKey } from "../db/database.js";
 import type { RecoveriesTable } from "../db/schema.js";
 import { enqueueMessage } from "../messaging/outbox.js";
 import { HOUR } from "../platform/clock.js";
-import { auditAccount, inTransaction, type Platform } from "../platform/context.js";
+import { auditAccount, auditSubject, inTransaction, type Platform } from "../platform/context.js";
 import { AppError } from "../platform/errors.js";
 import { formatInstant, type Locale, pickLocale, translator } from "../platform/i18n.js";
 import { newId, newRecoveryId } from "../platform/ids.js";
 import { sixDigitCode } from "../platform/secrets.js";
-import { codeInput, codeTtlMs, firstAttemptOf, looksLikePhone, PASSWORD_STEP_TTL_MS } from "./model.js";
+import {
+  codeInput,
+  codeTtlMs,
+  firstAttemptOf,
+  LONGEST_CODE_TTL_MS,
+  looksLikePhone,
+  PASSWORD_STEP_TTL_MS,
+} from "./model.js";
 import * as store from "./store.js";
 
 export interface RecoveryView {
@@ -70,12 +77,16 @@ export class RecoveryService {
         completed_at: null,
         case_id: null,
       });
-      if (account)
-        await auditAccount(this.platform, tx, account.id, {
+      await auditSubject(
+        this.platform,
+        tx,
+        { accountId: account?.id ?? null, address },
+        {
           type: "recovery.started",
           actor: ACTOR,
           detail: { recoveryId: id },
-        });
+        },
+      );
     });
     return { recoveryId: id };
   }
@@ -118,16 +129,16 @@ export class RecoveryService {
     await inTransaction(this.platform, async (tx) => {
       // One writer per address at a time: the cap holds and only one code is ever live.
       await lockKey(tx, this.platform.dialect, `codes:${recovery.address}`);
-      const recentCodes = await store.codesSince(tx, recovery.address, now - HOUR);
-      if (recentCodes.length >= this.platform.config.limits.codesPerAccountPerHour) {
-        const retryAfter = Math.ceil((Number(recentCodes[0]!.created_at) + HOUR - now) / 1000);
+      const recent = await store.codesSince(tx, recovery.address, now - HOUR);
+      if (recent.count >= this.platform.config.limits.codesPerAccountPerHour) {
+        const retryAfter = Math.ceil(((recent.oldest ?? now) + HOUR - now) / 1000);
         throw new AppError(
           "ERR_TOO_MANY_CODES",
           { retryAfter },
           { retryAfterMinutes: Math.ceil(retryAfter / 60) },
         );
       }
-      await store.voidLiveCodes(tx, recovery.address, now);
+      await store.voidLiveCodes(tx, recovery.address, now, LONGEST_CODE_TTL_MS);
       await store.insertCode(tx, {
         id: codeId,
         recovery_id: id,
@@ -158,8 +169,11 @@ export class RecoveryService {
             : { channel: "sms", recipient: match.value, body: t("sms.code.body", { code }) },
         );
       }
-      if (account) {
-        await auditAccount(this.platform, tx, account.id, {
+      await auditSubject(
+        this.platform,
+        tx,
+        { accountId: recovery.account_id, address: recovery.address },
+        {
           type: match ? "recovery.code_sent" : "recovery.code_refused",
           actor: ACTOR,
           detail: {
@@ -168,8 +182,8 @@ export class RecoveryService {
             to: masked,
             ...(match ? { expiresAt } : { reason: "not_a_verified_alternate" }),
           },
-        });
-      }
+        },
+      );
     });
     if (match) this.platform.wakeOutbox();
   }
@@ -204,12 +218,16 @@ export class RecoveryService {
         return "verified" as const;
       }
       const attemptsLeft = Math.max(triesPerCode - (code.attempts + 1), 0);
-      if (recovery.account_id)
-        await auditAccount(this.platform, tx, recovery.account_id, {
+      await auditSubject(
+        this.platform,
+        tx,
+        { accountId: recovery.account_id, address: recovery.address },
+        {
           type: "recovery.code_failed",
           actor: ACTOR,
           detail: { recoveryId: id, attemptsLeft },
-        });
+        },
+      );
       return attemptsLeft;
     });
     if (outcome === "exhausted") throw new AppError("ERR_TOO_MANY_ATTEMPTS");
@@ -243,7 +261,7 @@ export class RecoveryService {
       if (!(await store.advanceRecovery(tx, id, "set_password", { state: "done", completed_at: now })))
         throw new AppError("ERR_RECOVERY_STEP");
       const heldBy = await this.accounts.resetAfterRecovery(tx, account.id, passwordHash, ACTOR);
-      await store.voidLiveCodes(tx, recovery.address, now);
+      await store.voidLiveCodes(tx, recovery.address, now, LONGEST_CODE_TTL_MS);
       await store.endOtherRecoveries(tx, account.id, id, now);
       await auditAccount(this.platform, tx, account.id, {
         type: "recovery.completed",

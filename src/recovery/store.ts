@@ -70,20 +70,24 @@ export const latestCodeOf = (db: Executor, recoveryId: string) =>
     .limit(1)
     .executeTakeFirst();
 
-export const codesSince = (db: Executor, address: string, since: number) =>
-  db
+/** How many codes an address was sent since `since`, and when the oldest of them was. */
+export async function codesSince(db: Executor, address: string, since: number) {
+  const row = await db
     .selectFrom("recovery_codes")
-    .select("created_at")
+    .select((eb) => [eb.fn.countAll().as("count"), eb.fn.min("created_at").as("oldest")])
     .where("address", "=", address)
     .where("created_at", ">", since)
-    .orderBy("created_at")
-    .execute();
+    .executeTakeFirstOrThrow();
+  return { count: Number(row.count), oldest: row.oldest === null ? null : Number(row.oldest) };
+}
 
-export const voidLiveCodes = (db: Executor, address: string, now: number) =>
+/** Voids the codes still usable; none is older than the longest code life, so only those are looked at. */
+export const voidLiveCodes = (db: Executor, address: string, now: number, longestLifeMs: number) =>
   db
     .updateTable("recovery_codes")
     .set({ voided_at: now })
     .where("address", "=", address)
+    .where("created_at", ">", now - longestLifeMs)
     .where("used_at", "is", null)
     .where("voided_at", "is", null)
     .execute();
