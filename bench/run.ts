@@ -19,51 +19,14 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import os from "node:os";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
+import autocannon from "autocannon";
 
-// autocannon ships no type declarations (and @types/autocannon is not a dependency): the little of
-// its programmatic API used here is typed below, and the CommonJS module is loaded through require.
-interface Histogram {
-  average: number;
-  mean: number;
-  stddev: number;
-  min: number;
-  max: number;
-  p50: number;
-  p90: number;
-  p99: number;
-  total: number;
-}
-interface RawRequest {
-  method?: string;
-  path?: string;
-  headers?: Record<string, string>;
-  body?: string;
-}
-interface CannonResult {
-  requests: Histogram;
-  latency: Histogram;
-  duration: number;
-  errors: number;
-  timeouts: number;
-  non2xx: number;
-  mismatches: number;
-  statusCodeStats?: Record<string, { count: number }>;
-}
-interface CannonOptions {
-  url: string;
-  connections: number;
-  duration: number;
-  timeout: number;
-  requests: Array<RawRequest & { setupRequest?: (request: RawRequest) => RawRequest }>;
-}
-type CannonInstance = PromiseLike<CannonResult> & { stop(): void };
-const autocannon = createRequire(import.meta.url)("autocannon") as (opts: CannonOptions) => CannonInstance;
+type RawRequest = autocannon.Request;
 
 // ---------------------------------------------------------------------------------------------- settings
 
@@ -417,7 +380,7 @@ async function runScenario(
   route: string,
   expectedStatus: number,
   setupRequest: ((request: RawRequest) => RawRequest) | null,
-  method = "POST",
+  method: autocannon.Request["method"] = "POST",
 ): Promise<ScenarioResult> {
   const pid = server!.pid;
   let peakRss = procStatusKiB(pid, "VmRSS");
@@ -557,7 +520,13 @@ async function main(): Promise<number> {
     totalMemoryGiB: Math.round((os.totalmem() / 1024 ** 3) * 10) / 10,
     node: process.version,
     os: `${os.type()} ${os.release()} ${os.arch()}`,
+    /** Other work on the machine skews every figure: the 1-minute load average when we began. */
+    loadAverageAtStart: Math.round(os.loadavg()[0]! * 100) / 100,
   };
+  if (machine.loadAverageAtStart > 0.5)
+    console.warn(
+      `bench: warning: load average ${machine.loadAverageAtStart} before starting; other processes will skew the figures`,
+    );
 
   tmpDir = mkdtempSync(join(os.tmpdir(), "sesame-bench-"));
   const port = await freePort();
@@ -607,7 +576,7 @@ async function main(): Promise<number> {
       `server peak RSS (VmHWM): ${peakRssMiB ?? "n/a"} MiB (idle after seeding: ${idleRssMiB ?? "n/a"} MiB)`,
     );
     console.log(
-      `machine: ${machine.cpu}, ${machine.cores} cores, ${machine.totalMemoryGiB} GiB RAM, node ${machine.node}, ${machine.os}`,
+      `machine: ${machine.cpu}, ${machine.cores} cores, ${machine.totalMemoryGiB} GiB RAM, node ${machine.node}, ${machine.os}; load average ${machine.loadAverageAtStart} at start, ${Math.round(os.loadavg()[0]! * 100) / 100} at end`,
     );
     console.log(
       `note: autocannon runs on the same machine and competes with the server for the ${machine.cores} cores (CPU: 100% = one core).`,

@@ -23,6 +23,8 @@ export interface AuditEvent {
 
 const GENESIS = "0".repeat(64);
 
+export const accountStream = (accountId: string) => `account:${accountId}`;
+
 const entryHash = (
   prevHash: string,
   stream: string,
@@ -61,12 +63,12 @@ export async function appendAudit(tx: Tx, dialect: Dialect, at: number, stream: 
     .execute();
 }
 
+/** An account's entries, oldest first: its own chain, read through the primary key. */
 export async function auditOfAccount(db: Executor, accountId: string): Promise<AuditEvent[]> {
   const rows = await db
     .selectFrom("audit_log")
     .select(["at", "type", "actor", "detail"])
-    .where("account_id", "=", accountId)
-    .orderBy("at", "asc")
+    .where("stream", "=", accountStream(accountId))
     .orderBy("seq", "asc")
     .execute();
   return rows.map((r) => ({ at: Number(r.at), type: r.type, actor: r.actor, detail: JSON.parse(r.detail) }));

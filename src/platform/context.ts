@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from "fastify";
 import type { Config } from "../config.js";
 import type { Db, Dialect, Tx } from "../db/database.js";
-import { type AuditEntry, appendAudit } from "./audit.js";
+import { type AuditEntry, accountStream, appendAudit } from "./audit.js";
 import type { Clock } from "./clock.js";
 import type { Secrets } from "./secrets.js";
 
@@ -23,7 +23,7 @@ export const inTransaction = <T>(platform: Platform, work: (tx: Tx) => Promise<T
 
 /** An audit entry in the account's own hash chain, inside the use-case's transaction. */
 export const auditAccount = (platform: Platform, tx: Tx, accountId: string, entry: AuditEntry) =>
-  appendAudit(tx, platform.dialect, platform.clock.now(), `account:${accountId}`, { ...entry, accountId });
+  appendAudit(tx, platform.dialect, platform.clock.now(), accountStream(accountId), { ...entry, accountId });
 
 /**
  * An audit entry about an address that may or may not be an account's. Attempts on unknown

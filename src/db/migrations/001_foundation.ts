@@ -141,7 +141,6 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn("hash", "text", (c) => c.notNull())
     .addPrimaryKeyConstraint("audit_log_pk", ["stream", "seq"])
     .execute();
-  await db.schema.createIndex("audit_log_account").on("audit_log").columns(["account_id", "at"]).execute();
 
   await db.schema
     .createTable("outbox")
