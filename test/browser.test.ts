@@ -6,6 +6,7 @@ import { fr } from "../src/platform/locales/fr.js";
 import {
   auth,
   createAccount,
+  lockAccount,
   maria,
   NEW_PASSWORD,
   STRONG_PASSWORD,
@@ -62,13 +63,7 @@ describe.skipIf(!hasChromium && !onCi)("French recovery in a browser without Jav
   beforeEach(async () => {
     t = await testApp();
     await createAccount(t, maria);
-    const lock = await t.server.inject({
-      method: "POST",
-      url: `/api/v1/accounts/${maria.address}/lock`,
-      headers: auth,
-      payload: { reason: "compromise" },
-    });
-    expect(lock.statusCode).toBe(200);
+    await lockAccount(t, maria.address);
     await t.server.listen({ port: 0, host: "127.0.0.1" });
     origin = `http://127.0.0.1:${(t.server.server.address() as AddressInfo).port}`;
     context = await browser.newContext({ javaScriptEnabled: false, locale: "fr-BE" });

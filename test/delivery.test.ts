@@ -4,11 +4,8 @@ import type { AddressInfo } from "node:net";
 import { simpleParser } from "mailparser";
 import { SMTPServer } from "smtp-server";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { loadConfig } from "../src/config.js";
-import { ManualClock } from "../src/platform/clock.js";
 import { fr } from "../src/platform/locales/fr.js";
-import { type App, buildApp } from "../src/server.js";
-import { API_TOKEN, auth, freshDatabase, maria, NEW_PASSWORD, STRONG_PASSWORD } from "./helpers.js";
+import { auth, maria, NEW_PASSWORD, STRONG_PASSWORD, type TestApp, testApp } from "./helpers.js";
 
 /**
  * Real delivery: the app's own SMTP and SMS-gateway transports talk to a real SMTP server and a
@@ -39,9 +36,10 @@ let gatewayHits: number;
 /** How many upcoming SMS requests the gateway answers with a 500. */
 let gatewayFailures: number;
 
-let app: App;
-let clock: ManualClock;
-let database: Awaited<ReturnType<typeof freshDatabase>>;
+let t: TestApp;
+let app: TestApp["app"];
+let clock: TestApp["clock"];
+let database: TestApp["database"];
 
 beforeEach(async () => {
   mails = [];
@@ -92,23 +90,16 @@ beforeEach(async () => {
   gateway.listen(0, "127.0.0.1");
   await once(gateway, "listening");
 
-  // Built like testApp(), but without a `transports` override: the real SMTP / SMS gateway ones.
-  database = await freshDatabase();
-  const config = loadConfig({
-    SESAME_SECRET: "test-secret-0123456789-0123456789-abcdef",
-    SESAME_API_TOKEN: API_TOKEN,
-    SESAME_CLOCK: "manual",
-    SESAME_RATE_LIMIT_PER_IP: "0",
-    PUBLIC_URL: "http://sesame.test",
-    LOG_LEVEL: "silent",
-    DATABASE_URL: "sqlite::memory:",
-    SMTP_URL: `smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}`,
-    SMS_GATEWAY_URL: `http://127.0.0.1:${(gateway.address() as AddressInfo).port}/sms`,
-    MAIL_FROM: "Sesame <help@sesame.test>",
-  });
-  clock = new ManualClock(Date.UTC(2026, 10, 26, 9, 0, 0));
-  app = await buildApp({ config, database, clock, logger: false });
-  await app.server.ready();
+  // The app's own transports, pointed at the two receivers above.
+  t = await testApp(
+    {
+      SMTP_URL: `smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}`,
+      SMS_GATEWAY_URL: `http://127.0.0.1:${(gateway.address() as AddressInfo).port}/sms`,
+      MAIL_FROM: "Sesame <help@sesame.test>",
+    },
+    { transports: "configured" },
+  );
+  ({ app, clock, database } = t);
 
   const created = await inject("POST", "/api/v1/accounts", { password: STRONG_PASSWORD, ...maria }, auth);
   expect(created.statusCode).toBe(201);
@@ -117,8 +108,7 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  await app?.server.close();
-  await database?.drop();
+  await t?.close();
   await new Promise<void>((resolve) => smtp.close(() => resolve()));
   gateway.closeAllConnections();
   await new Promise<void>((resolve) => gateway.close(() => resolve()));

@@ -51,7 +51,16 @@ export class RecordingTransport implements Transport {
   }
 }
 
-export async function testApp(env: Record<string, string> = {}) {
+export interface TestAppOptions {
+  /**
+   * "record" (default): messages are delivered to in-memory recorders, read with `messages()`.
+   * "configured": the app's own transports, as configured by SMTP_URL / SMS_GATEWAY_URL (or the
+   * development mailbox's capture when unset).
+   */
+  transports?: "record" | "configured";
+}
+
+export async function testApp(env: Record<string, string> = {}, options: TestAppOptions = {}) {
   const database = await freshDatabase();
   const config = loadConfig({
     SESAME_SECRET: "test-secret-0123456789-0123456789-abcdef",
@@ -66,7 +75,13 @@ export async function testApp(env: Record<string, string> = {}) {
   const clock = config.clock === "manual" ? new ManualClock(Date.UTC(2026, 10, 26, 9, 0, 0)) : systemClock;
   const mail = new RecordingTransport();
   const sms = new RecordingTransport();
-  const app = await buildApp({ config, database, clock, transports: { email: mail, sms }, logger: false });
+  const app = await buildApp({
+    config,
+    database,
+    clock,
+    logger: false,
+    ...(options.transports === "configured" ? {} : { transports: { email: mail, sms } }),
+  });
   await app.server.ready();
 
   const messages = async () => {
@@ -99,6 +114,18 @@ export async function testApp(env: Record<string, string> = {}) {
 }
 
 export type TestApp = Awaited<ReturnType<typeof testApp>>;
+
+/** Locks an account through the service API. */
+export async function lockAccount(t: TestApp, address: string, reason = "compromise") {
+  const response = await t.server.inject({
+    method: "POST",
+    url: `/api/v1/accounts/${address}/lock`,
+    headers: auth,
+    payload: { reason },
+  });
+  if (response.statusCode !== 200)
+    throw new Error(`account not locked: ${response.statusCode} ${response.body}`);
+}
 
 /** Creates an account through the service API. */
 export async function createAccount(t: TestApp, body: Record<string, unknown>) {

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   auth,
   createAccount,
+  lockAccount,
   maria,
   NEW_PASSWORD,
   STRONG_PASSWORD,
@@ -15,12 +16,7 @@ let t: TestApp;
 beforeEach(async () => {
   t = await testApp();
   await createAccount(t, maria);
-  await t.server.inject({
-    method: "POST",
-    url: `/api/v1/accounts/${maria.address}/lock`,
-    headers: auth,
-    payload: { reason: "compromise" },
-  });
+  await lockAccount(t, maria.address);
 });
 afterEach(() => t.close());
 

@@ -1,6 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { auth, createAccount, maria, type TestApp, testApp } from "../../test/helpers.js";
-import { buildApp } from "../server.js";
 
 let t: TestApp | undefined;
 afterEach(() => t?.close());
@@ -47,47 +46,21 @@ describe("rate limits", () => {
 
 describe("development mailbox", () => {
   it("shows captured messages with their links when no SMTP server is configured", async () => {
-    t = await testApp();
-    // testApp records deliveries itself; a default app (no SMTP_URL / SMS_GATEWAY_URL) captures instead.
-    const app = await buildApp({ config: t.config, database: t.database, clock: t.clock, logger: false });
-    try {
-      await app.server.inject({
-        method: "POST",
-        url: "/api/v1/accounts",
-        headers: auth,
-        payload: { ...maria, password: "violet tractor mirrors quietly 1987" },
-      });
-      const id = (
-        await app.server.inject({
-          method: "POST",
-          url: "/api/v1/recovery",
-          payload: { address: maria.address },
-        })
-      ).json().recoveryId;
-      await app.server.inject({
-        method: "POST",
-        url: `/api/v1/recovery/${id}/channel`,
-        payload: { kind: "email", value: "maria-rosa@gmail.example" },
-      });
-      await app.dispatcher.drain();
-      const page = await app.server.inject({ url: "/dev/mailbox?lang=fr" });
-      expect(page.statusCode).toBe(200);
-      expect(page.body).toContain("maria-rosa@gmail.example");
-      expect(page.body).toMatch(
-        new RegExp(`<a href="http://sesame.test/recover/${id}/code\\?code=\\d{6}&amp;lang=fr">`),
-      );
-    } finally {
-      await app.server.close();
-    }
+    t = await testApp({}, { transports: "configured" });
+    await createAccount(t, maria);
+    const id = (await post("/api/v1/recovery", { address: maria.address })).json().recoveryId;
+    await post(`/api/v1/recovery/${id}/channel`, { kind: "email", value: "maria-rosa@gmail.example" });
+    await t.app.dispatcher.drain();
+    const page = await t.server.inject({ url: "/dev/mailbox?lang=fr" });
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain("maria-rosa@gmail.example");
+    expect(page.body).toMatch(
+      new RegExp(`<a href="http://sesame.test/recover/${id}/code\\?code=\\d{6}&amp;lang=fr">`),
+    );
   });
 
   it("does not exist in production", async () => {
-    t = await testApp({ NODE_ENV: "production", SESAME_CLOCK: "system" });
-    const app = await buildApp({ config: t.config, database: t.database, clock: t.clock, logger: false });
-    try {
-      expect((await app.server.inject({ url: "/dev/mailbox" })).statusCode).toBe(404);
-    } finally {
-      await app.server.close();
-    }
+    t = await testApp({ NODE_ENV: "production", SESAME_CLOCK: "system" }, { transports: "configured" });
+    expect((await t.server.inject({ url: "/dev/mailbox" })).statusCode).toBe(404);
   });
 });

@@ -1,16 +1,19 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { auth, createAccount, maria, NEW_PASSWORD, type TestApp, testApp } from "../../test/helpers.js";
+import {
+  auth,
+  createAccount,
+  lockAccount,
+  maria,
+  NEW_PASSWORD,
+  type TestApp,
+  testApp,
+} from "../../test/helpers.js";
 
 let t: TestApp;
 beforeEach(async () => {
   t = await testApp();
   await createAccount(t, maria);
-  await t.server.inject({
-    method: "POST",
-    url: `/api/v1/accounts/${maria.address}/lock`,
-    headers: auth,
-    payload: { reason: "compromise" },
-  });
+  await lockAccount(t, maria.address);
 });
 afterEach(() => t.close());
 
