@@ -196,6 +196,11 @@ describe("sign-in and locks", () => {
     expect((await signin(STRONG_PASSWORD, "new-device")).statusCode).toBe(200);
   });
 
+  it("counts every failure when they arrive at the same time", async () => {
+    await Promise.all(Array.from({ length: 10 }, (_, i) => signin(`parallel-${i}`, `bot-${i}`)));
+    expect((await account()).lock?.reason).toBe("brute_force");
+  });
+
   it("does not count failures from a known device", async () => {
     await signin(STRONG_PASSWORD, "home-laptop");
     for (let i = 0; i < 15; i++) await signin(`typo-${i}`, "home-laptop");

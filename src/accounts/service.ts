@@ -188,7 +188,7 @@ export class AccountsService {
   ): Promise<AccountView> {
     const found = await this.requireByAddress(rawAddress);
     await inTransaction(this.platform, async (tx) => {
-      const account = (await store.findAccountById(tx, found.id))!;
+      const account = await store.lockAccountRow(tx, this.platform.dialect, found.id);
       await this.applyLock(tx, account, reason, note, actor);
     });
     return this.viewOf(found.id);
@@ -232,7 +232,7 @@ export class AccountsService {
     if (!found) return;
     const deviceHash = this.deviceHash(event.deviceId);
     await inTransaction(this.platform, async (tx) => {
-      const account = (await store.findAccountById(tx, found.id))!;
+      const account = await store.lockAccountRow(tx, this.platform.dialect, found.id);
       const detail = {
         ...(event.ip ? { ip: event.ip } : {}),
         ...(event.country ? { country: event.country } : {}),
@@ -287,7 +287,7 @@ export class AccountsService {
     const deviceHash = this.deviceHash(deviceId);
 
     const result = await inTransaction(this.platform, async (tx): Promise<SigninResult | null> => {
-      const account = (await store.findAccountById(tx, found.id))!;
+      const account = await store.lockAccountRow(tx, this.platform.dialect, found.id);
       const deviceKnown = deviceHash ? await store.isKnownDevice(tx, account.id, deviceHash) : false;
       if (!passwordOk || account.password_hash !== found.password_hash) {
         await auditAccount(this.platform, tx, account.id, {
@@ -369,7 +369,7 @@ export class AccountsService {
     passwordHash: string,
     actor: string,
   ): Promise<LockReason | null> {
-    const account = (await store.findAccountById(tx, accountId))!;
+    const account = await store.lockAccountRow(tx, this.platform.dialect, accountId);
     const now = this.now();
     const lock = activeLock(account, now);
     const clears = lock === null || recoveryClears(lock.reason);

@@ -1,4 +1,4 @@
-import type { Executor } from "../db/database.js";
+import type { Dialect, Executor } from "../db/database.js";
 import type { AccountsTable, AlternatesTable } from "../db/schema.js";
 
 /** The accounts feature's SQL: the only place that knows its tables. */
@@ -7,6 +7,15 @@ export const findAccountByAddress = (db: Executor, address: string) =>
 
 export const findAccountById = (db: Executor, id: string) =>
   db.selectFrom("accounts").selectAll().where("id", "=", id).executeTakeFirst();
+
+/** The account row, held until the transaction ends so concurrent sign-ins count every failure. */
+export const lockAccountRow = (tx: Executor, dialect: Dialect, id: string) =>
+  tx
+    .selectFrom("accounts")
+    .selectAll()
+    .where("id", "=", id)
+    .$if(dialect === "postgres", (qb) => qb.forUpdate())
+    .executeTakeFirstOrThrow();
 
 export const insertAccount = (db: Executor, row: AccountsTable) =>
   db.insertInto("accounts").values(row).execute();

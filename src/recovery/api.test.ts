@@ -183,6 +183,18 @@ describe("recovery journey", () => {
     expect((await chooseEmail(id)).statusCode).toBe(202);
   });
 
+  it("holds the cap and keeps one live code under simultaneous requests", async () => {
+    const id = await start();
+    const answers = await Promise.all(Array.from({ length: 8 }, () => chooseEmail(id)));
+    expect(answers.map((a) => a.statusCode).sort()).toEqual([202, 202, 202, 202, 202, 429, 429, 429]);
+    const live = await t.database.db
+      .selectFrom("recovery_codes")
+      .select("id")
+      .where("voided_at", "is", null)
+      .execute();
+    expect(live).toHaveLength(1);
+  });
+
   it("gives the same answers for an unknown address, and never sends anything", async () => {
     const known = await post("/api/v1/recovery", { address: maria.address });
     const unknown = await post("/api/v1/recovery", { address: "nobody@hotmail.example" });
