@@ -1,4 +1,4 @@
-import type { Tx } from "../db/database.js";
+import { lockKey, type Tx } from "../db/database.js";
 import { auditAccount, type Platform } from "../platform/context.js";
 import { newCaseRef, newId } from "../platform/ids.js";
 import * as store from "./store.js";
@@ -34,6 +34,8 @@ export class CasesService {
   /** Opens a case for this address, or adds to the one already open: one problem, one reference. */
   async openOrJoin(tx: Tx, opening: CaseOpening): Promise<CaseSummary> {
     const now = this.platform.clock.now();
+    // Two attempts racing must not open two cases for one problem.
+    await lockKey(tx, this.platform.dialect, `cases:${opening.accountAddress}`);
     const existing = await store.findOpenCaseOf(tx, opening.accountAddress);
     if (existing) {
       await store.insertCaseEvent(tx, {

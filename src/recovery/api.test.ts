@@ -411,6 +411,17 @@ describe("I can't reach any of these", () => {
     expect((await t.messages()).filter((m) => m.recipient === "maria@new.example")).toHaveLength(1);
   });
 
+  it("opens one case when several attempts ask at the same time", async () => {
+    const ids = [await start(), await start(), await start()];
+    const answers = await Promise.all(
+      ids.map((id) =>
+        post(`/api/v1/recovery/${id}/no-access`, { contactEmail: "maria.work@company.example" }),
+      ),
+    );
+    expect(new Set(answers.map((a) => a.json().caseRef)).size).toBe(1);
+    expect(await t.database.db.selectFrom("cases").selectAll().execute()).toHaveLength(1);
+  });
+
   it("refuses the blocked address itself as the contact", async () => {
     const id = await start();
     const response = await post(`/api/v1/recovery/${id}/no-access`, {
