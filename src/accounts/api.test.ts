@@ -176,6 +176,15 @@ describe("sign-in and locks", () => {
     expect((await get("/api/v1/session", {})).statusCode).toBe(401);
   });
 
+  it("ends every session when the account is locked as compromised, not for a brute_force lock", async () => {
+    const { session } = (await signin(STRONG_PASSWORD, "home-laptop")).json();
+    const check = () => get("/api/v1/session", { authorization: `Bearer ${session}` });
+    await post(`/api/v1/accounts/${maria.address}/lock`, { reason: "brute_force" }, auth);
+    expect((await check()).statusCode).toBe(200);
+    await post("/api/v1/events", { type: "malware_detected", address: maria.address }, auth);
+    expect((await check()).statusCode).toBe(401);
+  });
+
   it("locks after 10 failures from unknown devices, lets a known device in, and expires by itself", async () => {
     expect((await signin(STRONG_PASSWORD, "home-laptop")).statusCode).toBe(200);
     for (let i = 0; i < 9; i++) await signin(`guess-${i}`, `attacker-${i}`);

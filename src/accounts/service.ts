@@ -220,6 +220,17 @@ export class AccountsService {
       actor,
       detail: { reason, ...(until ? { until } : {}), ...(note ? { note } : {}) },
     });
+    // A suspected hijacker (or a blocked account) keeps no session; a brute_force lock leaves the
+    // owner's own devices signed in.
+    if (reason !== "brute_force") {
+      const revoked = await store.revokeSessionsOf(tx, account.id, now);
+      if (revoked > 0)
+        await auditAccount(this.platform, tx, account.id, {
+          type: "sessions.revoked",
+          actor,
+          detail: { count: revoked },
+        });
+    }
   }
 
   /** A security event from an integration, run through the configured rules. Unknown addresses are ignored. */
