@@ -39,7 +39,8 @@ export interface AppOptions {
   clock: Clock;
   /** Replace the transports (tests); by default SMTP / SMS gateway when configured, else captured. */
   transports?: Partial<Record<"email" | "sms", Transport>>;
-  logger?: boolean;
+  /** false: no logs (tests); a stream: logs go there instead of stdout (tests that read them). */
+  logger?: false | NodeJS.WritableStream;
 }
 
 export interface App {
@@ -101,6 +102,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
               censor: "[redacted]",
             },
             serializers: { req: requestSerializer },
+            ...(options.logger ? { stream: options.logger } : {}),
           },
     trustProxy: config.trustProxy,
     bodyLimit: 64 * 1024,

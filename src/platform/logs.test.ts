@@ -1,0 +1,88 @@
+import { Writable } from "node:stream";
+import { afterEach, describe, expect, it } from "vitest";
+import { freshDatabase, maria, NEW_PASSWORD, STRONG_PASSWORD } from "../../test/helpers.js";
+import { loadConfig } from "../config.js";
+import { buildApp } from "../server.js";
+import { ManualClock } from "./clock.js";
+
+let close: (() => Promise<void>) | undefined;
+afterEach(() => close?.());
+
+describe("logs", () => {
+  it("never hold a password, code, session, token or cookie, even at trace level", async () => {
+    let logged = "";
+    const sink = new Writable({
+      write(chunk, _encoding, done) {
+        logged += chunk.toString();
+        done();
+      },
+    });
+    const database = await freshDatabase();
+    const config = loadConfig({
+      SESAME_SECRET: "log-test-secret-0123456789-0123456789",
+      SESAME_API_TOKEN: "log-test-service-token-0123",
+      SESAME_CLOCK: "manual",
+      DATABASE_URL: "sqlite::memory:",
+      LOG_LEVEL: "trace",
+    });
+    const { server, dispatcher } = await buildApp({
+      config,
+      database,
+      clock: new ManualClock(),
+      logger: sink,
+    });
+    close = async () => {
+      await server.close();
+      await database.drop();
+    };
+    const token = { authorization: "Bearer log-test-service-token-0123" };
+    await server.inject({
+      method: "POST",
+      url: "/api/v1/accounts",
+      headers: token,
+      payload: { ...maria, password: STRONG_PASSWORD },
+    });
+    const session = (
+      await server.inject({
+        method: "POST",
+        url: "/api/v1/signin",
+        payload: { address: maria.address, password: STRONG_PASSWORD },
+      })
+    ).json().session as string;
+    await server.inject({ url: "/api/v1/session", headers: { authorization: `Bearer ${session}` } });
+    const id = (
+      await server.inject({ method: "POST", url: "/api/v1/recovery", payload: { address: maria.address } })
+    ).json().recoveryId;
+    await server.inject({
+      method: "POST",
+      url: `/api/v1/recovery/${id}/channel`,
+      payload: { kind: "email", value: "maria-rosa@gmail.example" },
+    });
+    await dispatcher.drain();
+    const code = /code=(\d{6})/.exec((await server.inject({ url: "/dev/mailbox" })).body)![1]!;
+    // The mail's link carries the code in its query string; opening it must not log it.
+    await server.inject({
+      url: `/recover/${id}/code?code=${code}&lang=fr`,
+      headers: { cookie: "_csrf=cookie-secret-value" },
+    });
+    await server.inject({ method: "POST", url: `/api/v1/recovery/${id}/code`, payload: { code } });
+    await server.inject({
+      method: "POST",
+      url: `/api/v1/recovery/${id}/password`,
+      payload: { password: NEW_PASSWORD },
+    });
+
+    expect(logged).toContain("incoming request");
+    expect(logged).toContain(`/recover/${id}/code`);
+    for (const secret of [
+      STRONG_PASSWORD,
+      NEW_PASSWORD,
+      code,
+      "log-test-service-token-0123",
+      "cookie-secret-value",
+      session,
+    ]) {
+      expect(logged).not.toContain(secret);
+    }
+  });
+});
