@@ -42,8 +42,8 @@ const loadDictionaries = () => {
   dictionariesLoaded = true;
 };
 
-export const MIN_PASSWORD_SCORE = 3;
-export const MIN_PASSWORD_LENGTH = 10;
+const MIN_PASSWORD_SCORE = 3;
+const MIN_PASSWORD_LENGTH = 10;
 
 const letters = (value: string) => value.toLowerCase().replace(/[^\p{L}\p{N}]/gu, "");
 

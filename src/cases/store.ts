@@ -22,15 +22,6 @@ export const findOpenCaseOf = (db: Executor, address: string) =>
 export const insertCaseEvent = (db: Executor, row: CaseEventsTable) =>
   db.insertInto("case_events").values(row).execute();
 
-export const eventsOfCase = (db: Executor, caseId: string) =>
-  db
-    .selectFrom("case_events")
-    .selectAll()
-    .where("case_id", "=", caseId)
-    .orderBy("at")
-    .orderBy("id")
-    .execute();
-
 export const touchCase = (db: Executor, id: string, now: number, contactEmail: string | null) =>
   db
     .updateTable("cases")

@@ -2,7 +2,7 @@ import type { AccountsService, NewAccount } from "../accounts/service.js";
 import type { LockReason } from "../db/schema.js";
 
 /** The demo password of every seeded account (documented in the README). */
-export const DEMO_PASSWORD = "Sesame demo 2026!";
+const DEMO_PASSWORD = "Sesame demo 2026!";
 
 const demoAccounts: Array<NewAccount & { lock?: { reason: LockReason; note: string } }> = [
   {
