@@ -33,6 +33,13 @@ import { type PublicRateLimit, requestLocale } from "./web/http.js";
 import { renderErrorPage, webAssets } from "./web/pages.js";
 import { ErrorBody } from "./web/schemas.js";
 
+declare module "fastify" {
+  interface FastifyInstance {
+    /** True when messages are captured for /dev/mailbox instead of being sent. */
+    devMailbox: boolean;
+  }
+}
+
 export interface AppOptions {
   config: Config;
   database: DbHandle;
@@ -140,6 +147,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const cases = new CasesService(platform);
   const recovery = new RecoveryService(platform, accounts, cases);
 
+  const capturedChannels = (["email", "sms"] as const).filter((channel) => transports[channel].captured);
+  server.decorate("devMailbox", capturedChannels.length > 0 && !config.production);
   const secureCookies = config.publicUrl.startsWith("https:");
   // helmet's middleware built once (@fastify/helmet rebuilds it on every request, ~6% of a hot path).
   const securityHeaders = helmet({
@@ -210,7 +219,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
         },
       });
     }
-    return reply.type("text/html; charset=utf-8").send(renderErrorPage(locale, message, request.url));
+    return reply.type("text/html; charset=utf-8").send(renderErrorPage(request, locale, message));
   });
   server.setNotFoundHandler(() => {
     throw new AppError("ERR_NOT_FOUND");
@@ -243,7 +252,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await server.register(devApi, {
     platform,
     apiToken: config.apiToken,
-    capturedChannels: (["email", "sms"] as const).filter((c) => transports[c].captured),
+    capturedChannels,
   });
   await server.register(webAssets);
   await server.register(helpPages);

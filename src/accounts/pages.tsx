@@ -92,7 +92,7 @@ export async function accountsPages(
 
   app.get("/signin", { schema: { hide: true } }, async (request, reply) => {
     deviceOf(request, reply);
-    const ctx = pageContext(requestLocale(request), request.url, reply.generateCsrf());
+    const ctx = pageContext(request, requestLocale(request), reply.generateCsrf());
     return sendPage(reply, <SigninPage ctx={ctx} />);
   });
 
@@ -101,7 +101,7 @@ export async function accountsPages(
     { schema: { hide: true }, preHandler: app.csrfProtection, config: { rateLimit: opts.publicRateLimit } },
     async (request, reply) => {
       const device = deviceOf(request, reply);
-      const ctx = pageContext(requestLocale(request), request.url, reply.generateCsrf());
+      const ctx = pageContext(request, requestLocale(request), reply.generateCsrf());
       const address = String(request.body?.address ?? "").slice(0, 254);
       const password = String(request.body?.password ?? "").slice(0, 1024);
       try {

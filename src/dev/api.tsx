@@ -55,7 +55,7 @@ export async function devApi(
   if (platform.config.production || opts.capturedChannels.length === 0) return;
 
   app.get("/dev/mailbox", { schema: { hide: true } }, async (request, reply) => {
-    const ctx = pageContext(requestLocale(request), request.url);
+    const ctx = pageContext(request, requestLocale(request));
     const { t, locale } = ctx;
     const messages = await recentMessages(platform.db, platform.secrets, opts.capturedChannels);
     return sendPage(

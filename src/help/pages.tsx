@@ -5,7 +5,7 @@ import { Layout, pageContext, sendPage } from "../web/pages.js";
 /** The help-centre home: the way back in, and how to reach a person. */
 export async function helpPages(app: FastifyInstance) {
   app.get("/", { schema: { hide: true } }, async (request, reply) => {
-    const ctx = pageContext(requestLocale(request), request.url);
+    const ctx = pageContext(request, requestLocale(request));
     const { t, locale } = ctx;
     return sendPage(
       reply,

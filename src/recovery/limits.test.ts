@@ -54,6 +54,10 @@ describe("development mailbox", () => {
     const page = await t.server.inject({ url: "/dev/mailbox?lang=fr" });
     expect(page.statusCode).toBe(200);
     expect(page.body).toContain("maria-rosa@gmail.example");
+    // Every page points a newcomer to where the code went.
+    expect((await t.server.inject({ url: "/recover?lang=fr" })).body).toContain(
+      'href="/dev/mailbox?lang=fr"',
+    );
     expect(page.body).toMatch(
       new RegExp(`<a href="http://sesame.test/recover/${id}/code\\?code=\\d{6}&amp;lang=fr">`),
     );
@@ -62,5 +66,6 @@ describe("development mailbox", () => {
   it("does not exist in production", async () => {
     t = await testApp({ NODE_ENV: "production", SESAME_CLOCK: "system" }, { transports: "configured" });
     expect((await t.server.inject({ url: "/dev/mailbox" })).statusCode).toBe(404);
+    expect((await t.server.inject({ url: "/recover" })).body).not.toContain("/dev/mailbox");
   });
 });

@@ -224,7 +224,7 @@ export async function recoveryPages(
   const config = { rateLimit: opts.publicRateLimit };
   const post = { schema: { hide: true }, preHandler: app.csrfProtection, config };
   const ctxOf = (request: FastifyRequest, reply: FastifyReply, locale = requestLocale(request)) =>
-    pageContext(locale, request.url, reply.generateCsrf());
+    pageContext(request, locale, reply.generateCsrf());
   const go = (reply: FastifyReply, id: string, step: string, locale: string) =>
     reply.redirect(`/recover/${id}/${step}?lang=${locale}`, 303);
 

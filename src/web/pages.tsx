@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { ComponentChildren } from "preact";
 import { renderToString } from "preact-render-to-string";
 import { type Locale, localeNames, locales, type Translate, translator } from "../platform/i18n.js";
@@ -10,13 +10,16 @@ export interface PageContext {
   /** Current path without query, for the language switcher and the active link. */
   path: string;
   csrfToken?: string;
+  /** Messages are captured, not sent: every page points to the development mailbox. */
+  devMailbox: boolean;
 }
 
-export const pageContext = (locale: Locale, path: string, csrfToken?: string): PageContext => ({
+export const pageContext = (request: FastifyRequest, locale: Locale, csrfToken?: string): PageContext => ({
   locale,
   t: translator(locale),
-  path: path.split("?")[0] ?? "/",
+  path: request.url.split("?")[0] ?? "/",
   ...(csrfToken ? { csrfToken } : {}),
+  devMailbox: request.server.devMailbox,
 });
 
 const withLang = (path: string, locale: Locale) => `${path}?lang=${locale}`;
@@ -75,6 +78,14 @@ export function Layout(props: { ctx: PageContext; title: string; children: Compo
           </div>
         </header>
         <main id="main">{props.children}</main>
+        {props.ctx.devMailbox ? (
+          <footer>
+            <p>
+              {t("dev.mailbox.footer")}{" "}
+              <a href={withLang("/dev/mailbox", locale)}>{t("dev.mailbox.title")}</a>
+            </p>
+          </footer>
+        ) : null}
       </body>
     </html>
   );
@@ -108,8 +119,8 @@ export function sendPage(reply: FastifyReply, node: preact.VNode, status = 200) 
     .send(renderPage(node));
 }
 
-export function renderErrorPage(locale: Locale, message: string, url: string): string {
-  const ctx = pageContext(locale, url);
+export function renderErrorPage(request: FastifyRequest, locale: Locale, message: string): string {
+  const ctx = pageContext(request, locale);
   return renderPage(
     <Layout ctx={ctx} title={ctx.t("error.title")}>
       <div class="card">

@@ -147,6 +147,7 @@ export const de: Record<MessageKey, string> = {
   "mail.case.body":
     "Wir haben Ihre Anfrage zum Konto {account} erhalten. Ihre Vorgangsnummer lautet {ref}.\n\nJemand aus unserem Support-Team schreibt Ihnen an diese Adresse. Bewahren Sie diese Nummer auf und nennen Sie sie, wenn Sie uns anrufen.",
 
+  "dev.mailbox.footer": "Entwicklung: Keine E-Mail und keine SMS verlässt diesen Rechner; lesen Sie sie im",
   "dev.mailbox.title": "Entwicklungspostfach",
   "dev.mailbox.intro":
     "Es ist kein SMTP-Server und kein SMS-Gateway konfiguriert, daher werden Nachrichten hier aufbewahrt, statt versendet zu werden.",

@@ -140,6 +140,7 @@ export const en = {
   "mail.case.body":
     "We received your request about the account {account}. Your reference is {ref}.\n\nA person from our support team will write to you at this address. Keep this reference: give it if you call us.",
 
+  "dev.mailbox.footer": "Development: no mail or SMS leaves this machine; read them on the",
   "dev.mailbox.title": "Development mailbox",
   "dev.mailbox.intro":
     "No SMTP server or SMS gateway is configured, so messages are kept here instead of being sent.",

@@ -146,6 +146,7 @@ export const fr: Record<MessageKey, string> = {
   "mail.case.body":
     "Nous avons reçu votre demande concernant le compte {account}. Votre référence est {ref}.\n\nUne personne de notre équipe d'assistance vous écrira à cette adresse. Conservez cette référence : donnez-la si vous nous appelez.",
 
+  "dev.mailbox.footer": "Développement : aucun e-mail ni SMS ne quitte cette machine ; lisez-les dans la",
   "dev.mailbox.title": "Boîte mail de développement",
   "dev.mailbox.intro":
     "Aucun serveur SMTP ni passerelle SMS n'est configuré : les messages sont donc conservés ici au lieu d'être envoyés.",

@@ -144,6 +144,7 @@ export const nl: Record<MessageKey, string> = {
   "mail.case.body":
     "We hebben uw verzoek over het account {account} ontvangen. Uw referentie is {ref}.\n\nEen medewerker van onze helpdesk mailt u op dit adres. Bewaar deze referentie en geef die door als u ons belt.",
 
+  "dev.mailbox.footer": "Ontwikkeling: geen e-mail of sms verlaat deze machine; lees ze in de",
   "dev.mailbox.title": "Ontwikkelmailbox",
   "dev.mailbox.intro":
     "Er is geen SMTP-server of sms-gateway ingesteld, dus berichten worden hier bewaard in plaats van verstuurd.",
