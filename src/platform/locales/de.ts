@@ -18,7 +18,7 @@ export const de: Record<MessageKey, string> = {
   "home.recover.action": "Wiederherstellung starten",
   "home.contact.title": "Support kontaktieren",
   "home.contact.body":
-    "Wenn Sie keine Ihrer Ersatzadressen oder -nummern mehr erreichen, starten Sie eine Wiederherstellung und wählen Sie „Ich erreiche keine davon“: Jemand aus unserem Support-Team übernimmt Ihren Vorgang und hält Sie über eine Adresse Ihrer Wahl auf dem Laufenden.",
+    "Wenn Sie keine Ihrer Ersatzadressen oder -nummern mehr erreichen, starten Sie eine Wiederherstellung und wählen Sie „{action}“: Jemand aus unserem Support-Team übernimmt Ihren Vorgang und hält Sie über eine Adresse Ihrer Wahl auf dem Laufenden.",
   "home.contact.phone":
     "Sie können uns auch anrufen; halten Sie Ihre Vorgangsnummer bereit, unser Support-Team wird sie verwenden.",
   "home.signin.title": "Anmelden",

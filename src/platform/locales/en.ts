@@ -19,7 +19,7 @@ export const en = {
   "home.recover.action": "Start recovery",
   "home.contact.title": "Contact support",
   "home.contact.body":
-    "If you can no longer reach any of your backup addresses or numbers, start a recovery and choose “I can't reach any of these”: a person from our support team takes over your case and keeps you informed at an address you choose.",
+    "If you can no longer reach any of your backup addresses or numbers, start a recovery and choose “{action}”: a person from our support team takes over your case and keeps you informed at an address you choose.",
   "home.contact.phone": "You can also call us; keep your case reference at hand, the agent will use it.",
   "home.signin.title": "Sign in",
   "home.signin.body": "Already have your password? Sign in here.",

@@ -18,7 +18,7 @@ export const fr: Record<MessageKey, string> = {
   "home.recover.action": "Commencer la récupération",
   "home.contact.title": "Contacter l'assistance",
   "home.contact.body":
-    "Si vous n'avez plus accès à aucune de vos adresses ou numéros de secours, commencez une récupération et choisissez « Je n'ai accès à aucun d'entre eux » : une personne de notre équipe d'assistance prend votre dossier en charge et vous tient au courant à l'adresse de votre choix.",
+    "Si vous n'avez plus accès à aucune de vos adresses ou numéros de secours, commencez une récupération et choisissez « {action} » : une personne de notre équipe d'assistance prend votre dossier en charge et vous tient au courant à l'adresse de votre choix.",
   "home.contact.phone":
     "Vous pouvez aussi nous appeler ; gardez la référence de votre dossier à portée de main, notre conseiller l'utilisera.",
   "home.signin.title": "Se connecter",

@@ -18,7 +18,7 @@ export const nl: Record<MessageKey, string> = {
   "home.recover.action": "Herstel starten",
   "home.contact.title": "Contact met de helpdesk",
   "home.contact.body":
-    "Kunt u geen van uw herstel-e-mailadressen of -telefoonnummers meer bereiken? Start dan een herstel en kies “Ik kan geen van deze bereiken”: een medewerker van onze helpdesk neemt uw dossier over en houdt u op de hoogte via een adres dat u zelf kiest.",
+    "Kunt u geen van uw herstel-e-mailadressen of -telefoonnummers meer bereiken? Start dan een herstel en kies “{action}”: een medewerker van onze helpdesk neemt uw dossier over en houdt u op de hoogte via een adres dat u zelf kiest.",
   "home.contact.phone":
     "U kunt ons ook bellen; houd de referentie van uw dossier bij de hand, de medewerker zal die gebruiken.",
   "home.signin.title": "Aanmelden",
