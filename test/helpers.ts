@@ -16,12 +16,18 @@ export const NEW_PASSWORD = "orange kettle whispers over Namur";
 export const testDialect = process.env.SESAME_TEST_DATABASE_URL ? "postgres" : "sqlite";
 
 /** A fresh database: SQLite in memory, or a throw-away PostgreSQL schema of its own. */
-export async function freshDatabase(): Promise<DbHandle & { drop(): Promise<void> }> {
+export async function freshDatabase(): Promise<
+  DbHandle & {
+    drop(): Promise<void>;
+    /** Another connection pool on the same data, as a second server node has (SQLite: the same handle). */
+    openAnother(): DbHandle;
+  }
+> {
   const url = process.env.SESAME_TEST_DATABASE_URL;
   if (!url) {
     const handle = openDatabase({ kind: "sqlite", path: ":memory:" });
     await migrateToLatest(handle.db);
-    return { ...handle, drop: handle.close };
+    return { ...handle, drop: handle.close, openAnother: () => ({ ...handle, close: async () => {} }) };
   }
   const schema = `test_${randomBytes(6).toString("hex")}`;
   const admin = new pg.Client({ connectionString: url });
@@ -32,6 +38,7 @@ export async function freshDatabase(): Promise<DbHandle & { drop(): Promise<void
   await migrateToLatest(handle.db, schema);
   return {
     ...handle,
+    openAnother: () => openDatabase({ kind: "postgres", url }, { searchPath: schema, poolSize: 4 }),
     async drop() {
       await handle.close();
       const cleaner = new pg.Client({ connectionString: url });
