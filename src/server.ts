@@ -221,6 +221,10 @@ export async function buildApp(options: AppOptions): Promise<App> {
     }
     return reply.type("text/html; charset=utf-8").send(renderErrorPage(request, locale, message));
   });
+  // API answers may carry sessions and personal data: never kept by a browser or proxy cache.
+  server.addHook("onSend", async (request, reply) => {
+    if (request.url.startsWith("/api/")) reply.header("cache-control", "no-store");
+  });
   server.setNotFoundHandler(() => {
     throw new AppError("ERR_NOT_FOUND");
   });

@@ -168,7 +168,9 @@ describe("sign-in and locks", () => {
   });
 
   it("issues a session that works until it is revoked", async () => {
-    const { session } = (await signin(STRONG_PASSWORD, "phone-1")).json();
+    const signedIn = await signin(STRONG_PASSWORD, "phone-1");
+    expect(signedIn.headers["cache-control"]).toBe("no-store");
+    const { session } = signedIn.json();
     const ok = await get("/api/v1/session", { authorization: `Bearer ${session}` });
     expect(ok.statusCode).toBe(200);
     expect(ok.json().address).toBe(maria.address);

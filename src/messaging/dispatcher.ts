@@ -62,8 +62,9 @@ export class OutboxDispatcher {
         await Promise.all(
           batch.map(async (row) => {
             try {
-              await this.transports[row.channel].send({ ...row, body: this.secrets.unseal(row.body) });
-              await markSent(this.db, row.id, this.clock.now());
+              const transport = this.transports[row.channel];
+              await transport.send({ ...row, body: this.secrets.unseal(row.body) });
+              await markSent(this.db, row.id, this.clock.now(), !transport.captured);
             } catch (error) {
               const reason = error instanceof Error ? error.message : String(error);
               this.log.warn(

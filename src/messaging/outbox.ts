@@ -79,10 +79,20 @@ export async function claimDueMessages(db: Db, dialect: Dialect, clock: Clock): 
   });
 }
 
-export async function markSent(db: Db, id: string, now: number): Promise<void> {
+/**
+ * Delivered. A message that really left (not one kept for the development mailbox) loses its body:
+ * a code has no business staying in the database once it is on its way.
+ */
+export async function markSent(db: Db, id: string, now: number, forgetBody: boolean): Promise<void> {
   await db
     .updateTable("outbox")
-    .set({ status: "sent", sent_at: now, claimed_until: null, attempts: sql`attempts + 1` })
+    .set({
+      status: "sent",
+      sent_at: now,
+      claimed_until: null,
+      attempts: sql`attempts + 1`,
+      ...(forgetBody ? { body: "" } : {}),
+    })
     .where("id", "=", id)
     .execute();
 }
