@@ -140,7 +140,6 @@ export async function buildApp(options: AppOptions): Promise<App> {
     dialect: database.dialect,
     clock,
     secrets,
-    log: server.log,
     wakeOutbox: () => dispatcher.wake(),
   };
   const accounts = new AccountsService(platform);

@@ -52,7 +52,7 @@ export async function devApi(
     },
   );
 
-  if (platform.config.production || opts.capturedChannels.length === 0) return;
+  if (!app.devMailbox) return;
 
   app.get("/dev/mailbox", { schema: { hide: true } }, async (request, reply) => {
     const ctx = pageContext(request, requestLocale(request));

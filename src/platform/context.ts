@@ -1,4 +1,3 @@
-import type { FastifyBaseLogger } from "fastify";
 import type { Config } from "../config.js";
 import type { Db, Dialect, Tx } from "../db/database.js";
 import { type AuditEntry, accountStream, appendAudit } from "./audit.js";
@@ -12,7 +11,6 @@ export interface Platform {
   dialect: Dialect;
   clock: Clock;
   secrets: Secrets;
-  log: FastifyBaseLogger;
   /** Wakes the outbox dispatcher after a commit that queued messages. */
   wakeOutbox(): void;
 }
