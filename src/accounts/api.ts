@@ -157,10 +157,8 @@ export async function accountsApi(
         request.body.note ?? null,
         "service",
       );
-      return {
-        status: view.status,
-        ...(presentAccount(view).lock ? { lock: presentAccount(view).lock } : {}),
-      };
+      const { status, lock } = presentAccount(view);
+      return { status, ...(lock ? { lock } : {}) };
     },
   );
 
