@@ -1,4 +1,5 @@
 import { timingSafeEqual } from "node:crypto";
+import type { RateLimitOptions } from "@fastify/rate-limit";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { AppError } from "../platform/errors.js";
 import { fromAcceptLanguage, type Locale, pickLocale } from "../platform/i18n.js";
@@ -24,21 +25,16 @@ export const requireServiceToken =
     if (!apiToken || !presented || !sameSecret(presented, apiToken)) throw new AppError("ERR_UNAUTHORIZED");
   };
 
-/** Locale from the URL or form, then Accept-Language (the account's comes in where the service knows it). */
-export function requestLocale(request: FastifyRequest, accountLocale?: string | null): Locale {
-  const query = request.query as Record<string, unknown> | undefined;
-  const body = request.body as Record<string, unknown> | undefined;
-  const fromUrlOrForm = [query?.lang, body?.lang, body?.locale].find(
-    (v): v is string => typeof v === "string",
-  );
-  return pickLocale(fromUrlOrForm, accountLocale, fromAcceptLanguage(request.headers["accept-language"]));
-}
-
+/** The language the request names itself (`?lang=`, a form's `lang`, a body's `locale`), if any. */
 export const explicitLocale = (request: FastifyRequest): string | null => {
   const query = request.query as Record<string, unknown> | undefined;
   const body = request.body as Record<string, unknown> | undefined;
   return [query?.lang, body?.lang, body?.locale].find((v): v is string => typeof v === "string") ?? null;
 };
 
+/** Locale from the URL or form, then the account's (when known), then Accept-Language. */
+export const requestLocale = (request: FastifyRequest, accountLocale?: string | null): Locale =>
+  pickLocale(explicitLocale(request), accountLocale, fromAcceptLanguage(request.headers["accept-language"]));
+
 /** Per-IP limit of a public step (route config), or false when SESAME_RATE_LIMIT_PER_IP=0. */
-export type PublicRateLimit = import("@fastify/rate-limit").RateLimitOptions | false;
+export type PublicRateLimit = RateLimitOptions | false;
