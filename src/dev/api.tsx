@@ -72,7 +72,9 @@ export async function devApi(
                 <tbody>
                   <tr>
                     <th scope="row">{t("dev.mailbox.channel")}</th>
-                    <td>{m.channel === "email" ? "Email" : "SMS"}</td>
+                    <td>
+                      {t(m.channel === "email" ? "recover.channel.kind.email" : "recover.channel.kind.phone")}
+                    </td>
                   </tr>
                   <tr>
                     <th scope="row">{t("dev.mailbox.to")}</th>

@@ -50,11 +50,8 @@ export const de: Record<MessageKey, string> = {
   "recover.channel.title": "Wo können wir Sie erreichen?",
   "recover.channel.intro":
     "Geben Sie eine Ersatz-E-Mail-Adresse oder Ersatz-Telefonnummer, die Sie uns für dieses Konto genannt haben, vollständig ein. Wenn sie übereinstimmt, senden wir dorthin einen 6-stelligen Code.",
-  "recover.channel.email": "Ersatz-E-Mail-Adresse",
   "recover.channel.email.hint": "Ein anderes Postfach als das gesperrte, zum Beispiel name@gmail.com.",
-  "recover.channel.phone": "Ersatz-Telefonnummer",
   "recover.channel.phone.hint": "Mit Ländervorwahl, zum Beispiel +32 470 12 34 56.",
-  "recover.channel.kind": "Ich erhalte den Code per",
   "recover.channel.kind.email": "E-Mail",
   "recover.channel.kind.phone": "SMS",
   "recover.channel.value": "Ersatzadresse oder Ersatz-Telefonnummer",

@@ -49,11 +49,8 @@ export const en = {
   "recover.channel.title": "Where can we reach you?",
   "recover.channel.intro":
     "Type in full a backup email address or phone number that you gave us for this account. If it matches, we send a 6-digit code there.",
-  "recover.channel.email": "Backup email address",
   "recover.channel.email.hint": "Another mailbox than the blocked one, for example name@gmail.com.",
-  "recover.channel.phone": "Backup phone number",
   "recover.channel.phone.hint": "With the country code, for example +32 470 12 34 56.",
-  "recover.channel.kind": "I will receive the code by",
   "recover.channel.kind.email": "Email",
   "recover.channel.kind.phone": "Text message (SMS)",
   "recover.channel.value": "Backup address or phone number",

@@ -50,11 +50,8 @@ export const fr: Record<MessageKey, string> = {
   "recover.channel.title": "Où pouvons-nous vous joindre ?",
   "recover.channel.intro":
     "Saisissez en entier une adresse e-mail ou un numéro de téléphone de secours que vous nous avez donné pour ce compte. S'il correspond, nous y envoyons un code à 6 chiffres.",
-  "recover.channel.email": "Adresse e-mail de secours",
   "recover.channel.email.hint": "Une autre boîte mail que celle qui est bloquée, par exemple name@gmail.com.",
-  "recover.channel.phone": "Numéro de téléphone de secours",
   "recover.channel.phone.hint": "Avec l'indicatif du pays, par exemple +32 470 12 34 56.",
-  "recover.channel.kind": "Je recevrai le code par",
   "recover.channel.kind.email": "E-mail",
   "recover.channel.kind.phone": "SMS",
   "recover.channel.value": "Adresse ou numéro de téléphone de secours",

@@ -50,11 +50,8 @@ export const nl: Record<MessageKey, string> = {
   "recover.channel.title": "Waar kunnen we u bereiken?",
   "recover.channel.intro":
     "Typ volledig een herstel-e-mailadres of hersteltelefoonnummer dat u ons voor dit account hebt gegeven. Als het overeenkomt, sturen we daar een code van 6 cijfers naartoe.",
-  "recover.channel.email": "Herstel-e-mailadres",
   "recover.channel.email.hint": "Een andere mailbox dan de geblokkeerde, bijvoorbeeld name@gmail.com.",
-  "recover.channel.phone": "Hersteltelefoonnummer",
   "recover.channel.phone.hint": "Met het landnummer, bijvoorbeeld +32 470 12 34 56.",
-  "recover.channel.kind": "Ik ontvang de code via",
   "recover.channel.kind.email": "E-mail",
   "recover.channel.kind.phone": "Tekstbericht (sms)",
   "recover.channel.value": "Herstel-e-mailadres of -telefoonnummer",
