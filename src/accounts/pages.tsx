@@ -3,7 +3,7 @@ import { isAppError } from "../platform/errors.js";
 import { formatInstant } from "../platform/i18n.js";
 import { randomToken } from "../platform/secrets.js";
 import { type PublicRateLimit, requestLocale } from "../web/http.js";
-import { Alert, Form, Layout, type PageContext, pageContext, sendPage } from "../web/pages.js";
+import { Alert, Field, Form, Layout, type PageContext, pageContext, sendPage } from "../web/pages.js";
 import type { AccountsService, SigninResult } from "./service.js";
 
 const DEVICE_COOKIE = "sesame_device";
@@ -49,17 +49,20 @@ function SigninPage(props: {
         <h1>{t("signin.title")}</h1>
         <Alert message={props.error} />
         <Form ctx={props.ctx} action="/signin">
-          <label for="address">{t("signin.address")}</label>
-          <input
-            id="address"
+          <Field
             name="address"
             type="email"
             autocomplete="username"
-            required
-            value={props.address ?? ""}
+            label={t("signin.address")}
+            value={props.address}
           />
-          <label for="password">{t("signin.password")}</label>
-          <input id="password" name="password" type="password" autocomplete="current-password" required />
+          <Field
+            name="password"
+            type="password"
+            autocomplete="current-password"
+            label={t("signin.password")}
+            error={props.error}
+          />
           <button type="submit">{t("signin.submit")}</button>
         </Form>
         <p class="secondary">

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { type AppError, isAppError } from "../platform/errors.js";
 import { formatInstant, type MessageKey } from "../platform/i18n.js";
 import { explicitLocale, type PublicRateLimit, requestLocale } from "../web/http.js";
-import { Alert, Form, Layout, type PageContext, pageContext, sendPage } from "../web/pages.js";
+import { Alert, Field, Form, Layout, type PageContext, pageContext, sendPage } from "../web/pages.js";
 import type { RecoveryService, RecoveryView } from "./service.js";
 
 type Params = { id: string };
@@ -30,14 +30,13 @@ function StartPage(props: { ctx: PageContext; address?: string; error?: string |
         <p>{t("recover.start.intro")}</p>
         <Alert message={props.error} />
         <Form ctx={props.ctx} action="/recover">
-          <label for="address">{t("recover.start.address")}</label>
-          <input
-            id="address"
+          <Field
             name="address"
             type="email"
             autocomplete="username"
-            required
-            value={props.address ?? ""}
+            label={t("recover.start.address")}
+            value={props.address}
+            error={props.error}
           />
           <button type="submit">{t("recover.start.submit")}</button>
         </Form>
@@ -55,18 +54,14 @@ function ChannelPage(props: { ctx: PageContext; id: string; value?: string; erro
         <p>{t("recover.channel.intro")}</p>
         <Alert message={props.error} />
         <Form ctx={props.ctx} action={`/recover/${props.id}/channel`}>
-          <label for="value">{t("recover.channel.value")}</label>
-          <p class="hint" id="value-hint">
-            {t("recover.channel.email.hint")} {t("recover.channel.phone.hint")}
-          </p>
-          <input
-            id="value"
+          <Field
             name="value"
             type="text"
             autocomplete="off"
-            required
-            aria-describedby="value-hint"
-            value={props.value ?? ""}
+            label={t("recover.channel.value")}
+            hint={`${t("recover.channel.email.hint")} ${t("recover.channel.phone.hint")}`}
+            value={props.value}
+            error={props.error}
           />
           <button type="submit">{t("recover.channel.submit")}</button>
         </Form>
@@ -96,17 +91,15 @@ function CodePage(props: {
         ) : null}
         <Alert message={props.error} />
         <Form ctx={props.ctx} action={`/recover/${id}/code`}>
-          <label for="code">{t("recover.code.label")}</label>
-          <input
-            id="code"
+          <Field
             name="code"
-            class="code"
             type="text"
-            inputMode="numeric"
+            class="code"
+            numeric
             autocomplete="one-time-code"
-            maxLength={12}
-            required
-            value={props.prefilled ?? ""}
+            label={t("recover.code.label")}
+            value={props.prefilled}
+            error={props.error}
           />
           <button type="submit">{t("recover.code.submit")}</button>
         </Form>
@@ -126,19 +119,16 @@ function PasswordPage(props: { ctx: PageContext; id: string; error?: string | nu
     <Layout ctx={props.ctx} title={t("recover.password.title")}>
       <div class="card">
         <h1>{t("recover.password.title")}</h1>
-        <p id="password-hint">
-          {t("recover.password.intro")} {t("recover.password.deadline")}
-        </p>
+        <p>{t("recover.password.intro")}</p>
         <Alert message={props.error} />
         <Form ctx={props.ctx} action={`/recover/${props.id}/password`}>
-          <label for="password">{t("recover.password.label")}</label>
-          <input
-            id="password"
+          <Field
             name="password"
             type="password"
             autocomplete="new-password"
-            required
-            aria-describedby="password-hint"
+            label={t("recover.password.label")}
+            hint={t("recover.password.deadline")}
+            error={props.error}
           />
           <button type="submit">{t("recover.password.submit")}</button>
         </Form>
@@ -176,14 +166,13 @@ function NoAccessPage(props: { ctx: PageContext; id: string; contact?: string; e
         <p>{t("recover.noaccess.intro")}</p>
         <Alert message={props.error} />
         <Form ctx={props.ctx} action={`/recover/${props.id}/no-access`}>
-          <label for="contactEmail">{t("recover.noaccess.contact")}</label>
-          <input
-            id="contactEmail"
+          <Field
             name="contactEmail"
             type="email"
             autocomplete="email"
-            required
-            value={props.contact ?? ""}
+            label={t("recover.noaccess.contact")}
+            value={props.contact}
+            error={props.error}
           />
           <button type="submit">{t("recover.noaccess.submit")}</button>
         </Form>

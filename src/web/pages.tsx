@@ -102,12 +102,56 @@ export function Form(props: { ctx: PageContext; action: string; children: Compon
   );
 }
 
+const ERROR_ID = "form-error";
+
 export const Alert = (props: { message: string | null | undefined }) =>
   props.message ? (
-    <div class="alert" role="alert">
+    <div class="alert" role="alert" id={ERROR_ID}>
       {props.message}
     </div>
   ) : null;
+
+/**
+ * A labelled input of a form. After a failed submission it is marked invalid, points to the error
+ * message and takes the focus, all without JavaScript.
+ */
+export function Field(props: {
+  name: string;
+  label: string;
+  type: "text" | "email" | "password";
+  autocomplete: string;
+  value?: string;
+  hint?: string;
+  error?: string | null | undefined;
+  class?: string;
+  numeric?: boolean;
+}) {
+  const hintId = props.hint ? `${props.name}-hint` : null;
+  const describedBy = [hintId, props.error ? ERROR_ID : null].filter(Boolean).join(" ");
+  return (
+    <>
+      <label for={props.name}>{props.label}</label>
+      {props.hint ? (
+        <p class="hint" id={hintId!}>
+          {props.hint}
+        </p>
+      ) : null}
+      <input
+        id={props.name}
+        name={props.name}
+        type={props.type}
+        class={props.class}
+        autocomplete={props.autocomplete}
+        inputMode={props.numeric ? "numeric" : undefined}
+        required
+        value={props.type === "password" ? "" : (props.value ?? "")}
+        aria-describedby={describedBy || undefined}
+        aria-invalid={props.error ? "true" : undefined}
+        autofocus={props.error ? true : undefined}
+      />
+    </>
+  );
+}
 
 export const renderPage = (node: preact.VNode): string => `<!doctype html>${renderToString(node)}`;
 
