@@ -94,7 +94,9 @@ describe("recovery pages, without JavaScript", () => {
     expect(wrong.statusCode).toBe(400);
     expect(wrong.body).toMatch(/Essais restants\s*: 4/);
     // The field is marked invalid, tied to the message and focused, without JavaScript.
-    expect(wrong.body).toMatch(/<input id="code"[^>]*aria-describedby="form-error"[^>]*aria-invalid="true"[^>]*autofocus/);
+    expect(wrong.body).toMatch(
+      /<input id="code"[^>]*aria-describedby="form-error"[^>]*aria-invalid="true"[^>]*autofocus/,
+    );
 
     // The mail's link only shows the code; a scanner opening it changes nothing.
     const fromLink = await browser.get(`/recover/${id}/code?code=${code}&lang=fr`);
