@@ -5,8 +5,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { fr } from "../src/platform/locales/fr.js";
 import {
   auth,
-  createAccount,
-  lockAccount,
+  createLockedMaria,
   maria,
   NEW_PASSWORD,
   STRONG_PASSWORD,
@@ -62,8 +61,7 @@ describe.skipIf(!hasChromium && !onCi)("French recovery in a browser without Jav
 
   beforeEach(async () => {
     t = await testApp();
-    await createAccount(t, maria);
-    await lockAccount(t, maria.address);
+    await createLockedMaria(t);
     await t.server.listen({ port: 0, host: "127.0.0.1" });
     origin = `http://127.0.0.1:${(t.server.server.address() as AddressInfo).port}`;
     context = await browser.newContext({ javaScriptEnabled: false, locale: "fr-BE" });

@@ -157,3 +157,9 @@ export const maria = {
     { kind: "email", value: "old-address@yahoo.example", verified: false },
   ],
 };
+
+/** The story's account: Maria-Rosa's mailbox, locked as compromised after the virus. */
+export async function createLockedMaria(t: TestApp) {
+  await createAccount(t, maria);
+  await lockAccount(t, maria.address);
+}

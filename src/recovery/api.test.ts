@@ -1,8 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   auth,
-  createAccount,
-  lockAccount,
+  createLockedMaria,
   maria,
   NEW_PASSWORD,
   STRONG_PASSWORD,
@@ -15,8 +14,7 @@ import { HOUR, MINUTE } from "../platform/clock.js";
 let t: TestApp;
 beforeEach(async () => {
   t = await testApp();
-  await createAccount(t, maria);
-  await lockAccount(t, maria.address);
+  await createLockedMaria(t);
 });
 afterEach(() => t.close());
 

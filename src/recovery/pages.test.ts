@@ -1,19 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import {
-  auth,
-  createAccount,
-  lockAccount,
-  maria,
-  NEW_PASSWORD,
-  type TestApp,
-  testApp,
-} from "../../test/helpers.js";
+import { auth, createLockedMaria, maria, NEW_PASSWORD, type TestApp, testApp } from "../../test/helpers.js";
 
 let t: TestApp;
 beforeEach(async () => {
   t = await testApp();
-  await createAccount(t, maria);
-  await lockAccount(t, maria.address);
+  await createLockedMaria(t);
 });
 afterEach(() => t.close());
 
