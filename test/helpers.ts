@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
+import { it } from "vitest";
 import { loadConfig } from "../src/config.js";
 import { type DbHandle, migrateToLatest, openDatabase } from "../src/db/database.js";
 import type { OutboxRow } from "../src/messaging/outbox.js";
@@ -14,6 +15,18 @@ export const NEW_PASSWORD = "orange kettle whispers over Namur";
 
 /** Which database this run uses: PostgreSQL when SESAME_TEST_DATABASE_URL is set, else SQLite. */
 export const testDialect = process.env.SESAME_TEST_DATABASE_URL ? "postgres" : "sqlite";
+
+/**
+ * A test of concurrency between server nodes: it needs PostgreSQL (row locks, advisory locks, SKIP
+ * LOCKED, several pools). SQLite has one writer, so there such a test would pass without its lock:
+ * it is skipped, and its name says so, instead of passing vacuously.
+ */
+export const concurrencyTest: typeof it = (
+  testDialect === "postgres"
+    ? it
+    : (name: string, ...rest: unknown[]) =>
+        (it.skip as (...args: unknown[]) => void)(`${name} (PostgreSQL only)`, ...rest)
+) as typeof it;
 
 /** A fresh database: SQLite in memory, or a throw-away PostgreSQL schema of its own. */
 export async function freshDatabase(): Promise<

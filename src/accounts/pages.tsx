@@ -2,11 +2,10 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { isAppError } from "../platform/errors.js";
 import { formatInstant } from "../platform/i18n.js";
 import { randomToken } from "../platform/secrets.js";
-import { type PublicRateLimit, requestLocale } from "../web/http.js";
+import { DEVICE_COOKIE, type PublicRateLimit, requestLocale } from "../web/http.js";
 import { Alert, Field, Form, Layout, type PageContext, pageContext, sendPage } from "../web/pages.js";
 import type { AccountsService, SigninResult } from "./service.js";
 
-const DEVICE_COOKIE = "sesame_device";
 const SESSION_COOKIE = "sesame_session";
 
 type SigninForm = { address?: string; password?: string };

@@ -21,7 +21,7 @@ import {
   recoveryClears,
   type SecurityEventType,
 } from "./model.js";
-import { decoyPasswordHash, hashPassword, verifyPassword } from "./passwords.js";
+import { decoyPasswordHash, hashPassword, passwordStrength, verifyPassword } from "./passwords.js";
 import * as store from "./store.js";
 
 const SESSION_TTL_MS = 30 * DAY;
@@ -370,15 +370,32 @@ export class AccountsService {
   }
 
   /**
+   * The rules a new password must pass (strength, not made of the person's own words, not reused).
+   * Throws ERR_PASSWORD_WEAK (with `hint`, in `locale`) or ERR_PASSWORD_REUSED; returns its hash.
+   */
+  async checkNewPassword(account: AccountRow, password: string, hint: string): Promise<string> {
+    const personal = [
+      account.address,
+      ...account.address.split(/[@.\-_+]/),
+      account.display_name ?? "",
+    ].filter((w) => w.length > 2);
+    if (!passwordStrength(password, personal).strong) throw new AppError("ERR_PASSWORD_WEAK", {}, { hint });
+    if (await verifyPassword(account.password_hash, password)) throw new AppError("ERR_PASSWORD_REUSED");
+    return hashPassword(password);
+  }
+
+  /**
    * The exit of a recovery, inside the recovery's transaction: new password, compromise and
    * brute_force locks cleared, every session revoked, failure counters reset.
-   * Returns the lock that stays (abuse, admin), if any.
+   * `completingDeviceId` is the device id (as the client sent it) of the browser or app that
+   * completed the recovery. Returns the lock that stays (abuse, admin), if any.
    */
   async resetAfterRecovery(
     tx: Tx,
     accountId: string,
     passwordHash: string,
     actor: string,
+    _completingDeviceId: string | null,
   ): Promise<LockReason | null> {
     const account = await store.lockAccountRow(tx, this.platform.dialect, accountId);
     const now = this.now();
@@ -409,10 +426,5 @@ export class AccountsService {
         detail: { reason: lock.reason },
       });
     return clears ? null : lock!.reason;
-  }
-
-  /** Whether `password` is the account's current one (a new password must differ). */
-  isCurrentPassword(account: AccountRow, password: string): Promise<boolean> {
-    return verifyPassword(account.password_hash, password);
   }
 }

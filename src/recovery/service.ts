@@ -1,5 +1,4 @@
 import { maskAlternate, normalizeEmail, normalizePhone } from "../accounts/model.js";
-import { hashPassword, passwordStrength } from "../accounts/passwords.js";
 import type { AccountsService } from "../accounts/service.js";
 import type { CasesService } from "../cases/service.js";
 import { lockKey } from "../db/database.js";
@@ -238,6 +237,7 @@ export class RecoveryService {
   async setPassword(
     id: string,
     password: string,
+    deviceId: string | null = null,
   ): Promise<{ heldBy: string | null; caseRef: string | null }> {
     const recovery = await this.requireRecovery(id);
     if (recovery.state !== "set_password" || !recovery.account_id) throw new AppError("ERR_RECOVERY_STEP");
@@ -245,22 +245,13 @@ export class RecoveryService {
     if (now - Number(recovery.verified_at) > PASSWORD_STEP_TTL_MS) throw new AppError("ERR_RECOVERY_EXPIRED");
     const account = await this.accounts.findById(recovery.account_id);
     if (!account) throw new AppError("ERR_RECOVERY_NOT_FOUND");
-    const personal = [
-      account.address,
-      ...account.address.split(/[@.\-_+]/),
-      account.display_name ?? "",
-    ].filter((w) => w.length > 2);
     const t = translator(recovery.locale as Locale);
-    if (!passwordStrength(password, personal).strong) {
-      throw new AppError("ERR_PASSWORD_WEAK", {}, { hint: t("password.hint.default") });
-    }
-    if (await this.accounts.isCurrentPassword(account, password)) throw new AppError("ERR_PASSWORD_REUSED");
-    const passwordHash = await hashPassword(password);
+    const passwordHash = await this.accounts.checkNewPassword(account, password, t("password.hint.default"));
 
     const result = await inTransaction(this.platform, async (tx) => {
       if (!(await store.advanceRecovery(tx, id, "set_password", { state: "done", completed_at: now })))
         throw new AppError("ERR_RECOVERY_STEP");
-      const heldBy = await this.accounts.resetAfterRecovery(tx, account.id, passwordHash, ACTOR);
+      const heldBy = await this.accounts.resetAfterRecovery(tx, account.id, passwordHash, ACTOR, deviceId);
       await store.voidLiveCodes(tx, recovery.address, now, LONGEST_CODE_TTL_MS);
       await store.endOtherRecoveries(tx, account.id, id, now);
       await auditAccount(this.platform, tx, account.id, {

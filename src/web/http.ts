@@ -4,6 +4,9 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 import { AppError } from "../platform/errors.js";
 import { fromAcceptLanguage, type Locale, pickLocale } from "../platform/i18n.js";
 
+/** The cookie that carries the device id Sesame issued to this browser (sign-in and recovery pages). */
+export const DEVICE_COOKIE = "sesame_device";
+
 /** Shared HTTP helpers: service-token guard, locale of a request, bearer parsing. */
 export function bearerOf(request: FastifyRequest): string | null {
   const header = request.headers.authorization;
