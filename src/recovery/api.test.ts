@@ -8,7 +8,7 @@ import {
   type TestApp,
   testApp,
 } from "../../test/helpers.js";
-import { verifyAuditChain } from "../platform/audit.js";
+import { auditKey, verifyAuditChain } from "../platform/audit.js";
 import { HOUR, MINUTE } from "../platform/clock.js";
 
 let t: TestApp;
@@ -80,7 +80,9 @@ describe("recovery journey", () => {
       expect(types).toContain(expected);
     }
     const { id: accountId } = await accountStatus();
-    expect(await verifyAuditChain(t.database.db, `account:${accountId}`)).toBeNull();
+    expect(
+      await verifyAuditChain(t.database.db, `account:${accountId}`, auditKey(t.config.secret)),
+    ).toBeNull();
   });
 
   it("recovers by SMS too, with a code that lives 10 minutes", async () => {
