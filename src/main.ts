@@ -55,7 +55,7 @@ async function openReachableDatabase(config: Config): Promise<DbHandle> {
         const reason =
           error instanceof Error ? error.message || (error as { code?: string }).code : String(error);
         throw new StartupError(
-          `cannot reach the database at DATABASE_URL=${printableDatabase(config.database)} after ${Math.round(config.databaseStartupTimeoutMs / 1000)} s: ${reason}`,
+          `cannot reach the database at DATABASE_URL=${printableDatabase(config.database)} after retrying for ${config.databaseStartupTimeoutMs} ms (DATABASE_STARTUP_TIMEOUT_MS): ${reason}`,
         );
       }
       await sleep(Math.min(delayMs, left));
