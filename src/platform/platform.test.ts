@@ -1,7 +1,7 @@
+import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { freshDatabase } from "../../test/helpers.js";
 import { ConfigError, loadConfig } from "../config.js";
-import { createHash } from "node:crypto";
 import { appendAudit, auditKey, verifyAllChains, verifyAuditChain } from "./audit.js";
 import { fromAcceptLanguage, pickLocale } from "./i18n.js";
 import { newCaseRef, newRecoveryId } from "./ids.js";
