@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { type AddressInfo, createServer } from "node:net";
 import SqliteDatabase from "better-sqlite3";
+import { sql } from "kysely";
 import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
 import {
@@ -151,6 +152,33 @@ describe("when the database goes away", () => {
       holder.close();
       waiter.close();
     }
+  });
+
+  it.runIf(pgUrl)("cuts a statement at DATABASE_STATEMENT_TIMEOUT_MS (PostgreSQL only)", async () => {
+    const config = loadConfig({
+      ...env,
+      DATABASE_STATEMENT_TIMEOUT_MS: "200",
+      DATABASE_CONNECT_TIMEOUT_MS: "500",
+    });
+    expect(config.databaseTimeouts).toEqual({ connectMs: 500, statementMs: 200 });
+    const database = openDatabase({ kind: "postgres", url: pgUrl! }, { timeouts: config.databaseTimeouts });
+    cleanup.push(() => database.close());
+    const started = performance.now();
+    const error = await sql`select pg_sleep(3)`.execute(database.db).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(performance.now() - started).toBeLessThan(2_000);
+    expect((error as { code?: string }).code).toBe("57014");
+    expect(isUnavailableError(error)).toBe(true);
+  });
+
+  it("has database timeouts as settings with sane defaults", () => {
+    expect(loadConfig(env).databaseTimeouts).toEqual({ connectMs: 2_000, statementMs: 5_000 });
+    expect(loadConfig(env).databaseStartupTimeoutMs).toBe(30_000);
+    expect(() => loadConfig({ ...env, DATABASE_STATEMENT_TIMEOUT_MS: "soon" })).toThrow(
+      /DATABASE_STATEMENT_TIMEOUT_MS/,
+    );
   });
 
   concurrencyTest(
