@@ -9,6 +9,12 @@ export interface Config {
   host: string;
   publicUrl: string;
   database: { kind: "sqlite"; path: string } | { kind: "postgres"; url: string };
+  /** Timeouts of the database connection; see DatabaseTimeouts. */
+  databaseTimeouts: DatabaseTimeouts;
+  /** How long `serve` and `migrate` retry an unreachable database at boot (containers start in any order). */
+  databaseStartupTimeoutMs: number;
+  /** Prometheus /metrics on its own listener; null when METRICS_PORT=0. */
+  metrics: { port: number; host: string } | null;
   secret: string;
   apiToken: string | null;
   smtpUrl: string | null;
@@ -21,6 +27,13 @@ export interface Config {
   trustProxy: boolean;
   limits: Limits;
   rules: RiskRules;
+}
+
+export interface DatabaseTimeouts {
+  /** Opening a PostgreSQL connection. */
+  connectMs: number;
+  /** One statement: PostgreSQL statement_timeout (and a client-side query timeout), SQLite busy_timeout. */
+  statementMs: number;
 }
 
 export interface Limits {
@@ -144,6 +157,9 @@ export function loadConfig(env: Env = process.env): Config {
 
   const seedRaw = oneOf(env, "SESAME_SEED", ["demo", "none"] as const, "none");
 
+  const metricsPort = integer(env, "METRICS_PORT", 9464);
+  if (metricsPort > 65535) throw new ConfigError(`METRICS_PORT must be at most 65535, got "${metricsPort}"`);
+
   const lockActions = ["compromise", "abuse", "none"] as const;
   return {
     production,
@@ -151,6 +167,12 @@ export function loadConfig(env: Env = process.env): Config {
     host,
     publicUrl,
     database,
+    databaseTimeouts: {
+      connectMs: integer(env, "DATABASE_CONNECT_TIMEOUT_MS", 2_000, 100),
+      statementMs: integer(env, "DATABASE_STATEMENT_TIMEOUT_MS", 5_000, 100),
+    },
+    databaseStartupTimeoutMs: integer(env, "DATABASE_STARTUP_TIMEOUT_MS", 30_000),
+    metrics: metricsPort === 0 ? null : { port: metricsPort, host: env.METRICS_HOST || "127.0.0.1" },
     secret,
     apiToken,
     smtpUrl: url(env, "SMTP_URL", ["smtp:", "smtps:"]),

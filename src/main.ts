@@ -1,29 +1,151 @@
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
+import type { Server } from "node:http";
 import { dirname } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
-import { ConfigError, loadConfig } from "./config.js";
-import { migrateToLatest, openDatabase } from "./db/database.js";
+import { sql } from "kysely";
+import { type Config, ConfigError, loadConfig } from "./config.js";
+import { type DbHandle, MigrationError, migrateToLatest, openDatabase } from "./db/database.js";
+import { type AuditProblem, auditKey, type ChainHead, verifyAllChains } from "./platform/audit.js";
 import { ManualClock, systemClock } from "./platform/clock.js";
+import { serveMetrics } from "./platform/metrics.js";
 import { seedDemo } from "./seed/demo.js";
 import { buildApp } from "./server.js";
 
 const usage = `Usage: sesame <command> [--demo]
 
 Commands:
-  serve     migrate the database, then serve HTTP (--demo also seeds the demo accounts)
-  migrate   bring the database schema up to date
-  seed      seed the demo accounts (same as SESAME_SEED=demo)
+  serve         migrate the database, then serve HTTP (--demo also seeds the demo accounts)
+  migrate       bring the database schema up to date
+  seed          seed the demo accounts (same as SESAME_SEED=demo)
+  audit verify  check every audit chain and print its head (stream, seq, hash);
+                --heads FILE also checks the heads saved in FILE (an earlier output) are still there
 
 Settings come from the environment; see the README.`;
+
+/** A failure at start-up that one line explains; printed without a stack trace. */
+class StartupError extends Error {}
+
+/** DATABASE_URL as it may be printed: the password hidden. */
+const printableDatabase = (database: Config["database"]): string => {
+  if (database.kind === "sqlite") return `sqlite:${database.path}`;
+  try {
+    const url = new URL(database.url);
+    if (url.password) url.password = "****";
+    return url.toString();
+  } catch {
+    return "postgres://(unparsable)";
+  }
+};
+
+/** Containers start in any order: retry the database with backoff for DATABASE_STARTUP_TIMEOUT_MS. */
+async function openReachableDatabase(config: Config): Promise<DbHandle> {
+  const deadline = performance.now() + config.databaseStartupTimeoutMs;
+  let delayMs = 250;
+  for (;;) {
+    let database: DbHandle | null = null;
+    try {
+      database = openDatabase(config.database, { timeouts: config.databaseTimeouts });
+      await sql`select 1`.execute(database.db);
+      return database;
+    } catch (error) {
+      await database?.close().catch(() => {});
+      const left = deadline - performance.now();
+      if (left <= 0) {
+        const reason =
+          error instanceof Error ? error.message || (error as { code?: string }).code : String(error);
+        throw new StartupError(
+          `cannot reach the database at DATABASE_URL=${printableDatabase(config.database)} after retrying for ${config.databaseStartupTimeoutMs} ms (DATABASE_STARTUP_TIMEOUT_MS): ${reason}`,
+        );
+      }
+      await sleep(Math.min(delayMs, left));
+      delayMs = Math.min(delayMs * 2, 5_000);
+    }
+  }
+}
+
+async function migrate(database: DbHandle): Promise<void> {
+  try {
+    await migrateToLatest(database.db);
+  } catch (error) {
+    if (error instanceof MigrationError) throw new StartupError(error.message);
+    throw error;
+  }
+}
+
+/** Listens, or names the setting to change when the port is taken or not allowed. */
+async function listenOn(
+  setting: string,
+  hostSetting: string,
+  port: number,
+  listen: () => Promise<unknown>,
+): Promise<void> {
+  try {
+    await listen();
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === "EADDRINUSE")
+      throw new StartupError(`port ${port} is already in use: choose another ${setting}`);
+    if (code === "EACCES")
+      throw new StartupError(`port ${port} is not allowed here: choose another ${setting}`);
+    if (code === "EADDRNOTAVAIL" || code === "ENOTFOUND")
+      throw new StartupError(`cannot listen on this address: check ${hostSetting}`);
+    throw error;
+  }
+}
+
+const describeProblem = (problem: AuditProblem): string => {
+  switch (problem.kind) {
+    case "broken":
+      return `audit chain ${problem.stream} is broken at entry ${problem.seq}`;
+    case "tail_missing":
+      return `audit chain ${problem.stream} ends at entry ${problem.currentSeq}, but entry ${problem.savedSeq} was saved: its tail was deleted`;
+    case "head_replaced":
+      return `audit chain ${problem.stream} no longer holds the saved entry ${problem.seq}: it was rewritten`;
+    case "chain_missing":
+      return `audit chain ${problem.stream} (saved up to entry ${problem.savedSeq}) is gone`;
+  }
+};
+
+const parseHeads = (file: string): ChainHead[] =>
+  readFileSync(file, "utf8")
+    .split("\n")
+    .filter((line) => line.trim() !== "")
+    .map((line) => {
+      const [stream, seq, hash] = line.trim().split(/\s+/);
+      if (!stream || !seq || !/^\d+$/.test(seq) || !hash)
+        throw new StartupError(`--heads ${file}: not a line of "sesame audit verify" output: ${line}`);
+      return { stream, seq: Number(seq), hash };
+    });
+
+async function auditVerify(config: Config, headsFile: string | undefined): Promise<void> {
+  const saved = headsFile ? parseHeads(headsFile) : [];
+  const database = await openReachableDatabase(config);
+  try {
+    const { heads, problems } = await verifyAllChains(database.db, auditKey(config.secret), saved);
+    for (const head of heads) console.log(`${head.stream}\t${head.seq}\t${head.hash}`);
+    for (const problem of problems) console.error(`sesame: ${describeProblem(problem)}`);
+    if (problems.length > 0) process.exitCode = 1;
+  } finally {
+    await database.close();
+  }
+}
 
 async function main(argv: string[]): Promise<void> {
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { demo: { type: "boolean" }, help: { type: "boolean", short: "h" } },
+    options: {
+      demo: { type: "boolean" },
+      heads: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
   });
   const command = positionals[0];
-  if (values.help || !command || !["serve", "migrate", "seed"].includes(command)) {
+  const known =
+    ["serve", "migrate", "seed"].includes(command ?? "") ||
+    (command === "audit" && positionals[1] === "verify");
+  if (values.help || !command || !known) {
     console.log(usage);
     process.exitCode = values.help ? 0 : 2;
     return;
@@ -36,8 +158,10 @@ async function main(argv: string[]): Promise<void> {
   if (seed && config.production)
     throw new ConfigError("the demo accounts are refused when NODE_ENV=production");
 
-  const database = openDatabase(config.database);
-  await migrateToLatest(database.db);
+  if (command === "audit") return auditVerify(config, values.heads);
+
+  const database = await openReachableDatabase(config);
+  await migrate(database);
   if (command === "migrate") {
     console.log("sesame: database is up to date");
     await database.close();
@@ -58,12 +182,23 @@ async function main(argv: string[]): Promise<void> {
 
   if (!config.apiToken)
     app.server.log.warn("SESAME_API_TOKEN is not set: the service API answers 401 to everyone");
-  await app.server.listen({ port: config.port, host: config.host });
+  await listenOn("PORT", "HOST", config.port, () =>
+    app.server.listen({ port: config.port, host: config.host }),
+  );
+  let metricsServer: Server | null = null;
+  if (config.metrics) {
+    const { host, port } = config.metrics;
+    await listenOn("METRICS_PORT", "METRICS_HOST", port, async () => {
+      metricsServer = await serveMetrics(app.metrics, host, port);
+    });
+    app.server.log.info(`metrics at http://${host}:${port}/metrics`);
+  }
   app.dispatcher.start();
   app.server.log.info(`Sesame is ready at ${config.publicUrl} (database: ${config.database.kind})`);
 
   const shutdown = async (signal: string) => {
     app.server.log.info({ signal }, "shutting down");
+    metricsServer?.close();
     await app.server.close();
     await database.close();
     process.exit(0);
@@ -76,6 +211,10 @@ main(process.argv.slice(2)).catch((error) => {
   if (error instanceof ConfigError) {
     console.error(`sesame: configuration error: ${error.message}`);
     process.exit(78);
+  }
+  if (error instanceof StartupError) {
+    console.error(`sesame: ${error.message}`);
+    process.exit(1);
   }
   console.error(error);
   process.exit(1);

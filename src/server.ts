@@ -10,7 +10,7 @@ import { accountsPages } from "./accounts/pages.js";
 import { AccountsService } from "./accounts/service.js";
 import { CasesService } from "./cases/service.js";
 import type { Config } from "./config.js";
-import { type DbHandle, isReady } from "./db/database.js";
+import { type DbHandle, isReady, isUnavailableError } from "./db/database.js";
 import { devApi } from "./dev/api.js";
 import { helpPages } from "./help/pages.js";
 import { OutboxDispatcher } from "./messaging/dispatcher.js";
@@ -20,11 +20,12 @@ import {
   smtpTransport,
   type Transport,
 } from "./messaging/transports.js";
+import { auditKey } from "./platform/audit.js";
 import type { Clock } from "./platform/clock.js";
 import type { Platform } from "./platform/context.js";
 import { AppError, errorCatalogue, isAppError } from "./platform/errors.js";
 import { type MessageKey, translator } from "./platform/i18n.js";
-import { metrics } from "./platform/metrics.js";
+import { type MetricsRegistry, metrics } from "./platform/metrics.js";
 import { Secrets } from "./platform/secrets.js";
 import { recoveryApi } from "./recovery/api.js";
 import { recoveryPages } from "./recovery/pages.js";
@@ -54,6 +55,8 @@ export interface App {
   server: FastifyInstance;
   platform: Platform;
   dispatcher: OutboxDispatcher;
+  /** Served on its own listener (METRICS_PORT), never on the public port: see serveMetrics. */
+  metrics: MetricsRegistry;
   services: { accounts: AccountsService; recovery: RecoveryService; cases: CasesService };
 }
 
@@ -84,8 +87,12 @@ function toAppError(error: FastifyError): AppError {
       ? new AppError("ERR_NOT_FOUND")
       : new AppError("ERR_VALIDATION", { reason: error.code ?? "bad_request" });
   }
+  if (isUnavailableError(error)) return new AppError("ERR_UNAVAILABLE", { retryAfter: UNAVAILABLE_RETRY_S });
   return new AppError("ERR_INTERNAL");
 }
+
+/** Retry-After of a 503 while the database is away: a few seconds, as the circuit-breaker holds for one. */
+const UNAVAILABLE_RETRY_S = 5;
 
 export async function buildApp(options: AppOptions): Promise<App> {
   const { config, database, clock } = options;
@@ -125,6 +132,15 @@ export async function buildApp(options: AppOptions): Promise<App> {
       options.transports?.sms ??
       (config.smsGatewayUrl ? smsGatewayTransport(config.smsGatewayUrl) : captureTransport),
   };
+  // The development mailbox only when nothing at all is configured: a deployment with one transport
+  // must not show the other channel's codes on a public page; that channel is off instead.
+  const devMailbox = transports.email.captured && transports.sms.captured && !config.production;
+  const channels = {
+    email: !transports.email.captured || devMailbox,
+    sms: !transports.sms.captured || devMailbox,
+  };
+  if (!channels.sms) server.log.warn("no SMS gateway (SMS_GATEWAY_URL): recovery by text message is off");
+  if (!channels.email) server.log.warn("no SMTP server (SMTP_URL): recovery by email is off");
   const secrets = new Secrets(config.secret);
   const dispatcher = new OutboxDispatcher(
     database.db,
@@ -140,6 +156,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
     dialect: database.dialect,
     clock,
     secrets,
+    auditKey: auditKey(config.secret),
+    channels,
     wakeOutbox: () => dispatcher.wake(),
   };
   const accounts = new AccountsService(platform);
@@ -147,7 +165,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const recovery = new RecoveryService(platform, accounts, cases);
 
   const capturedChannels = (["email", "sms"] as const).filter((channel) => transports[channel].captured);
-  server.decorate("devMailbox", capturedChannels.length > 0 && !config.production);
+  server.decorate("devMailbox", devMailbox);
   const secureCookies = config.publicUrl.startsWith("https:");
   // helmet's middleware built once (@fastify/helmet rebuilds it on every request, ~6% of a hot path).
   const securityHeaders = helmet({
@@ -238,11 +256,32 @@ export async function buildApp(options: AppOptions): Promise<App> {
       : false;
 
   // Called on the root instance (not registered as a child) so its hook sees every route.
-  await metrics(server, { db: database.db });
+  const metricsRegistry = metrics(server, { db: database.db });
+  database.health.log = (error, what) => server.log.warn({ err: error }, what);
+  // While the database is known to be down, answer 503 at once instead of each request waiting
+  // a connect timeout; probes and the stylesheet need no database.
+  const needsNoDatabase = new Set(["/healthz", "/readyz", "/static/app.css"]);
+  server.addHook("onRequest", async (request) => {
+    if (database.health.knownDown && !needsNoDatabase.has(request.url.split("?")[0]!))
+      throw new AppError("ERR_UNAVAILABLE", { retryAfter: UNAVAILABLE_RETRY_S });
+  });
+  server.addHook("onError", async (request, _reply, error) => {
+    if (!isUnavailableError(error)) return;
+    database.health.markDown();
+    request.log.warn({ err: error }, "database unavailable");
+  });
   server.get("/healthz", { schema: { hide: true } }, async () => ({ status: "ok" }));
-  server.get("/readyz", { schema: { hide: true } }, async (_request, reply) =>
-    (await isReady(database.db)) ? { status: "ready" } : reply.code(503).send({ status: "unavailable" }),
-  );
+  server.get("/readyz", { schema: { hide: true } }, async (_request, reply) => {
+    if (await isReady(database.db)) {
+      database.health.markUp();
+      return { status: "ready", channels };
+    }
+    database.health.markDown();
+    return reply
+      .code(503)
+      .header("retry-after", String(UNAVAILABLE_RETRY_S))
+      .send({ status: "unavailable", channels });
+  });
   server.get("/api/docs", { schema: { hide: true } }, async () => server.swagger());
 
   await server.register(accountsApi, {
@@ -265,5 +304,5 @@ export async function buildApp(options: AppOptions): Promise<App> {
   server.addHook("onClose", async () => {
     await dispatcher.stop();
   });
-  return { server, platform, dispatcher, services: { accounts, recovery, cases } };
+  return { server, platform, dispatcher, metrics: metricsRegistry, services: { accounts, recovery, cases } };
 }

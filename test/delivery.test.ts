@@ -22,10 +22,13 @@ interface ReceivedMail {
   subject: string;
   text: string;
   messageId: string | undefined;
+  /** The RFC 5322 Message-ID, stable per outbox message. */
+  rfcMessageId: string | undefined;
 }
 interface ReceivedSms {
   to: string;
   body: string;
+  idempotencyKey: string | undefined;
 }
 
 let smtp: SMTPServer;
@@ -61,6 +64,7 @@ beforeEach(async () => {
             subject: parsed.subject ?? "",
             text: parsed.text ?? "",
             messageId: parsed.headers.get("x-sesame-message") as string | undefined,
+            rfcMessageId: parsed.messageId,
           });
           callback();
         })
@@ -83,7 +87,7 @@ beforeEach(async () => {
         response.writeHead(500).end("gateway down");
         return;
       }
-      texts.push(JSON.parse(raw) as ReceivedSms);
+      texts.push({ ...JSON.parse(raw), idempotencyKey: request.headers["idempotency-key"] } as ReceivedSms);
       response.writeHead(200, { "content-type": "application/json" }).end('{"ok":true}');
     });
   });
@@ -146,6 +150,8 @@ describe("real delivery over SMTP and the SMS gateway", () => {
     // The mail carries the outbox id, so a delivery can be traced back to its row.
     const [mailRow] = await outbox();
     expect(codeMail.messageId).toBe(mailRow!.id);
+    // A stable Message-ID from the outbox id: a re-send after a crash is recognisably the same mail.
+    expect(codeMail.rfcMessageId).toBe(`<${mailRow!.id}@sesame.test>`);
 
     // A minute later Maria asks for an SMS instead, typing the number as a person would: the gateway
     // gets it in E.164 with a code. (The clock moves because the store picks "the latest code" by
@@ -159,6 +165,9 @@ describe("real delivery over SMTP and the SMS gateway", () => {
     await app.dispatcher.drain();
     expect(texts).toHaveLength(1);
     expect(texts[0]!.to).toBe(PHONE);
+    // The gateway can deduplicate a re-send: the outbox id is the Idempotency-Key.
+    const smsRow = (await outbox()).find((r) => r.channel === "sms");
+    expect(texts[0]!.idempotencyKey).toBe(smsRow!.id);
     const textedCode = sixDigits(texts[0]!.body);
     expect(textedCode).toMatch(/^\d{6}$/);
     expect(texts[0]!.body).toBe(fr["sms.code.body"].replace("{code}", textedCode!));

@@ -1,8 +1,9 @@
 import SqliteDatabase from "better-sqlite3";
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Transaction } from "kysely";
 import pg from "pg";
-import type { Config } from "../config.js";
+import type { Config, DatabaseTimeouts } from "../config.js";
 import * as m001 from "./migrations/001_foundation.js";
+import * as m002 from "./migrations/002_messaging.js";
 import type { Database } from "./schema.js";
 
 export type Db = Kysely<Database>;
@@ -14,7 +15,70 @@ export type Dialect = "sqlite" | "postgres";
 export interface DbHandle {
   db: Db;
   dialect: Dialect;
+  health: DatabaseHealth;
   close(): Promise<void>;
+}
+
+/**
+ * What the process knows of the database's reachability: a short circuit-breaker. After a
+ * connection-class failure, requests answer 503 at once for `holdMs` instead of each waiting a
+ * connect timeout; the next request after that (or a /readyz probe) tries the database again.
+ */
+export class DatabaseHealth {
+  private downUntil = 0;
+  /** Where pool and connection errors are logged (the server's logger, once it exists). */
+  log: (error: Error, what: string) => void = () => {};
+
+  constructor(private readonly holdMs = 1_000) {}
+
+  get knownDown(): boolean {
+    return performance.now() < this.downUntil;
+  }
+
+  markDown(): void {
+    this.downUntil = performance.now() + this.holdMs;
+  }
+
+  markUp(): void {
+    this.downUntil = 0;
+  }
+}
+
+const PG_UNAVAILABLE_STATES = new Set([
+  "57P01", // admin_shutdown (pg_terminate_backend)
+  "57P02", // crash_shutdown
+  "57P03", // cannot_connect_now (starting up, shutting down)
+  "53300", // too_many_connections
+  "57014", // query_canceled: statement_timeout
+]);
+const NETWORK_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+]);
+const SQLITE_UNAVAILABLE = /^SQLITE_(BUSY|LOCKED|IOERR|CANTOPEN|FULL|PROTOCOL)/;
+const PG_CONNECTION_MESSAGES =
+  /Connection terminated|timeout exceeded when trying to connect|Query read timeout|Client has encountered a connection error/;
+
+/**
+ * True for failures that mean "the database cannot be reached or cannot answer now" (as opposed to
+ * a bug or a constraint): they become 503 ERR_UNAVAILABLE, not 500.
+ */
+export function isUnavailableError(error: unknown, depth = 0): boolean {
+  if (!(error instanceof Error) || depth > 3) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === "string") {
+    if (NETWORK_CODES.has(code) || PG_UNAVAILABLE_STATES.has(code)) return true;
+    if (/^08[0-9A-Z]{3}$/.test(code) || SQLITE_UNAVAILABLE.test(code)) return true;
+  }
+  if (PG_CONNECTION_MESSAGES.test(error.message)) return true;
+  const inner = [error.cause, ...(error instanceof AggregateError ? error.errors : [])];
+  return inner.some((e) => isUnavailableError(e, depth + 1));
 }
 
 // PostgreSQL returns int8 as strings; our int8 columns hold epoch-ms, well inside 2^53.
@@ -50,29 +114,51 @@ export interface OpenOptions {
   /** PostgreSQL schema to work in (tests give each file its own). */
   searchPath?: string;
   poolSize?: number;
+  timeouts?: DatabaseTimeouts;
 }
 
+export const defaultTimeouts: DatabaseTimeouts = { connectMs: 2_000, statementMs: 5_000 };
+
 export function openDatabase(database: Config["database"], options: OpenOptions = {}): DbHandle {
+  const timeouts = options.timeouts ?? defaultTimeouts;
+  const health = new DatabaseHealth();
   if (database.kind === "sqlite") {
     const sqlite = new SqliteDatabase(database.path);
     sqlite.pragma("journal_mode = WAL");
     sqlite.pragma("synchronous = NORMAL");
     sqlite.pragma("foreign_keys = ON");
-    sqlite.pragma("busy_timeout = 5000");
+    sqlite.pragma(`busy_timeout = ${timeouts.statementMs}`);
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
-    return { db, dialect: "sqlite", close: () => db.destroy() };
+    return { db, dialect: "sqlite", health, close: () => db.destroy() };
   }
   const pool = new pg.Pool({
     connectionString: database.url,
     max: options.poolSize ?? 10,
     types: pgTypes,
+    connectionTimeoutMillis: timeouts.connectMs,
+    statement_timeout: timeouts.statementMs,
+    // Client side too: a server that vanished without a reset never answers at all.
+    query_timeout: timeouts.statementMs + timeouts.connectMs,
+    keepAlive: true,
     ...(options.searchPath ? { options: `-c search_path=${options.searchPath}` } : {}),
   });
+  // An unhandled 'error' event kills the process: an idle client's error reaches the pool, a
+  // checked-out client's error reaches the client itself (its query then fails on its own).
+  pool.on("error", (error) => {
+    health.markDown();
+    health.log(error, "idle database connection failed");
+  });
+  pool.on("connect", (client) => {
+    client.on("error", (error) => {
+      health.markDown();
+      health.log(error, "database connection failed");
+    });
+  });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return { db, dialect: "postgres", close: () => db.destroy() };
+  return { db, dialect: "postgres", health, close: () => db.destroy() };
 }
 
-export const migrations = { "001_foundation": m001 };
+export const migrations = { "001_foundation": m001, "002_messaging": m002 };
 
 /**
  * Applies pending migrations. `schema` names the PostgreSQL schema that holds Kysely's own migration
@@ -86,16 +172,39 @@ export async function migrateToLatest(db: Kysely<Database>, schema?: string): Pr
     ...(schema ? { migrationTableSchema: schema } : {}),
   });
   const { error, results } = await migrator.migrateToLatest();
-  if (error) throw error;
+  if (error) {
+    const failed = results?.find((r) => r.status === "Error");
+    throw failed ? new MigrationError(failed.migrationName, error) : error;
+  }
   return (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);
 }
 
-export async function isReady(db: Db): Promise<boolean> {
+export class MigrationError extends Error {
+  constructor(
+    readonly migrationName: string,
+    cause: unknown,
+  ) {
+    super(`migration ${migrationName} failed: ${cause instanceof Error ? cause.message : String(cause)}`, {
+      cause,
+    });
+    this.name = "MigrationError";
+  }
+}
+
+/** A trivial query, raced against `withinMs`: readiness probes must answer fast even when the database hangs. */
+export async function isReady(db: Db, withinMs = 900): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), withinMs);
+  });
+  const probe = sql`select 1`.execute(db).then(
+    () => true,
+    () => false,
+  );
   try {
-    await sql`select 1`.execute(db);
-    return true;
-  } catch {
-    return false;
+    return await Promise.race([probe, timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

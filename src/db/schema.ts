@@ -139,11 +139,14 @@ export interface OutboxTable {
   recipient: string;
   subject: string | null;
   body: string;
-  status: "pending" | "sent" | "failed";
+  /** "voided": not sent because its one-time code was voided or used first. */
+  status: "pending" | "sent" | "failed" | "voided";
   attempts: number;
   next_attempt_at: number;
   claimed_until: number | null;
   last_error: string | null;
   created_at: number;
   sent_at: number | null;
+  /** The recovery code the message carries, if any (recovery_codes.id). */
+  code_id: string | null;
 }

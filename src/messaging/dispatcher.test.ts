@@ -1,39 +1,86 @@
+import { setImmediate as yieldToOthers } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
-import { freshDatabase, RecordingTransport, testDialect } from "../../test/helpers.js";
+import {
+  concurrencyTest,
+  createLockedMaria,
+  freshDatabase,
+  RecordingTransport,
+  testApp,
+} from "../../test/helpers.js";
 import { ManualClock } from "../platform/clock.js";
 import { Secrets } from "../platform/secrets.js";
 import { OutboxDispatcher } from "./dispatcher.js";
-import { enqueueMessage } from "./outbox.js";
+import { CLAIM_MS, claimDueMessages, enqueueMessage, MAX_ATTEMPTS, type OutboxRow } from "./outbox.js";
+import type { Transport } from "./transports.js";
 
-const silent = { warn() {}, error() {} } as never;
+const silent = { warn() {}, error() {}, info() {} } as never;
+const secrets = new Secrets("dispatch-test-secret-0123456789abcdef");
 let cleanup: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const step of cleanup.reverse()) await step();
   cleanup = [];
 });
 
-describe("outbox dispatch", () => {
-  it(`sends each message once with three nodes draining at the same time (${testDialect})`, async () => {
-    const database = await freshDatabase();
-    cleanup.push(() => database.drop());
-    const clock = new ManualClock();
-    const secrets = new Secrets("dispatch-test-secret-0123456789abcdef");
-    await database.db.transaction().execute(async (tx) => {
-      for (let i = 0; i < 60; i++) {
-        await enqueueMessage(tx, clock.now(), secrets, {
-          channel: i % 2 ? "sms" : "email",
-          recipient: `r${i}`,
-          body: `message ${i}`,
-        });
-      }
-    });
+type Database = Awaited<ReturnType<typeof freshDatabase>>;
 
-    // Each node has its own connection pool, as separate processes would (SQLite: one node only).
-    const nodes = [database, database.openAnother(), database.openAnother()];
+async function setup(count = 3) {
+  const database = await freshDatabase();
+  cleanup.push(() => database.drop());
+  const clock = new ManualClock(1_000_000);
+  await queue(database, clock, count);
+  return { database, clock };
+}
+
+const queue = (database: Database, clock: ManualClock, count: number, from = 0) =>
+  database.db.transaction().execute(async (tx) => {
+    for (let i = from; i < from + count; i++) {
+      await enqueueMessage(tx, clock.now(), secrets, {
+        channel: i % 2 ? "sms" : "email",
+        recipient: `r${i}`,
+        body: `message ${i}`,
+      });
+    }
+  });
+
+const dispatcherOn = (database: Database, clock: ManualClock, transport: Transport) =>
+  new OutboxDispatcher(
+    database.db,
+    database.dialect,
+    clock,
+    secrets,
+    { email: transport, sms: transport },
+    silent,
+  );
+
+const rows = (database: Database) =>
+  database.db.selectFrom("outbox").selectAll().orderBy("recipient").execute() as Promise<OutboxRow[]>;
+
+/** A transport that is down: every send throws. */
+const downTransport: Transport = {
+  captured: false,
+  send: async () => {
+    throw new Error("relay refused");
+  },
+};
+
+describe("outbox dispatch", () => {
+  concurrencyTest("sends each message once with six nodes draining at the same time", async () => {
+    const { database, clock } = await setup(0);
+    await queue(database, clock, 200);
+    // Each node has its own connection pool, as separate processes would.
+    const nodes = [database, ...Array.from({ length: 5 }, () => database.openAnother())];
     cleanup.push(async () => {
       for (const node of nodes.slice(1)) await node.close();
     });
-    const transport = new RecordingTransport();
+    // A transport that yields, as a network send does, so the nodes' claims interleave.
+    const delivered: string[] = [];
+    const transport: Transport = {
+      captured: false,
+      async send(message) {
+        await yieldToOthers();
+        delivered.push(message.body);
+      },
+    };
     const dispatchers = nodes.map(
       (node) =>
         new OutboxDispatcher(
@@ -47,12 +94,211 @@ describe("outbox dispatch", () => {
     );
     await Promise.all(dispatchers.map((d) => d.drain()));
 
-    const delivered = transport.delivered.map((m) => m.body).sort();
-    expect(delivered).toHaveLength(60);
-    expect(new Set(delivered).size).toBe(60);
-    const rows = await database.db.selectFrom("outbox").select(["status", "body"]).execute();
-    expect(rows.every((r) => r.status === "sent")).toBe(true);
+    expect(delivered).toHaveLength(200);
+    expect(new Set(delivered).size).toBe(200);
+    const all = await rows(database);
+    expect(all.every((r) => r.status === "sent")).toBe(true);
     // Once on its way, a message keeps no body (it may hold a code).
-    expect(rows.every((r) => r.body === "")).toBe(true);
+    expect(all.every((r) => r.body === "")).toBe(true);
+  });
+
+  it("gives up after the last attempt, and the message given up on forgets its body", async () => {
+    const { database, clock } = await setup(1);
+    const dispatcher = dispatcherOn(database, clock, downTransport);
+    for (let attempt = 1; attempt < MAX_ATTEMPTS; attempt++) {
+      await dispatcher.drain();
+      const [row] = await rows(database);
+      expect(row).toMatchObject({ status: "pending", attempts: attempt });
+      expect(row!.body).not.toBe("");
+      clock.advance(Number(row!.next_attempt_at) - clock.now());
+    }
+    await dispatcher.drain();
+    const [row] = await rows(database);
+    expect(row).toMatchObject({ status: "failed", attempts: MAX_ATTEMPTS, body: "" });
+    expect(row!.last_error).toContain("relay refused");
+    // Given up means given up: no further attempt, however long we wait.
+    clock.advance(365 * 24 * 3600_000);
+    const transport = new RecordingTransport();
+    await dispatcherOn(database, clock, transport).drain();
+    expect(transport.delivered).toEqual([]);
+  });
+
+  it("takes back the claim of a crashed node once the claim time is over, not before", async () => {
+    const { database, clock } = await setup(3);
+    // A node claims the batch, then dies before sending anything.
+    expect(await claimDueMessages(database.db, database.dialect, clock)).toHaveLength(3);
+    const transport = new RecordingTransport();
+    const survivor = dispatcherOn(database, clock, transport);
+
+    clock.advance(CLAIM_MS - 1);
+    await survivor.drain();
+    expect(transport.delivered).toEqual([]);
+
+    clock.advance(2);
+    await survivor.drain();
+    expect(transport.delivered.map((m) => m.recipient).sort()).toEqual(["r0", "r1", "r2"]);
+    expect((await rows(database)).map((r) => r.status)).toEqual(["sent", "sent", "sent"]);
+  });
+
+  it("refuses a tampered sealed body: not sent, marked failed, and the others still go out", async () => {
+    const { database, clock } = await setup(3);
+    const [victim] = await rows(database);
+    const [version, iv, tag, body] = victim!.body.split(".");
+    // One bit flipped in the ciphertext: the authentication tag no longer matches.
+    const flipped = Buffer.from(body!, "base64url");
+    flipped[0]! ^= 1;
+    await database.db
+      .updateTable("outbox")
+      .set({ body: [version, iv, tag, flipped.toString("base64url")].join(".") })
+      .where("id", "=", victim!.id)
+      .execute();
+
+    const transport = new RecordingTransport();
+    await dispatcherOn(database, clock, transport).drain();
+    expect(transport.delivered.map((m) => m.recipient).sort()).toEqual(["r1", "r2"]);
+    const after = await rows(database);
+    expect(after[0]).toMatchObject({ id: victim!.id, status: "failed", body: "" });
+    expect(after.slice(1).map((r) => r.status)).toEqual(["sent", "sent"]);
+    // Not retried later either.
+    clock.advance(24 * 3600_000);
+    await dispatcherOn(database, clock, transport).drain();
+    expect(transport.delivered).toHaveLength(2);
+  });
+
+  it("delivers when woken after start, not after stop, and stop waits for the running drain", async () => {
+    const { database, clock } = await setup(0);
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const delivered: string[] = [];
+    let sending = false;
+    const transport: Transport = {
+      captured: false,
+      async send(message) {
+        sending = true;
+        await gate;
+        delivered.push(message.recipient);
+      },
+    };
+    const dispatcher = dispatcherOn(database, clock, transport);
+    cleanup.push(() => dispatcher.stop());
+
+    // Not started: a wake does nothing.
+    await queue(database, clock, 1, 0);
+    dispatcher.wake();
+    await yieldToOthers();
+    expect(sending).toBe(false);
+
+    // Started: it drains by itself; stop() resolves only once the send in progress has finished.
+    dispatcher.start();
+    await expect.poll(() => sending).toBe(true);
+    let stopped = false;
+    const stopping = dispatcher.stop().then(() => {
+      stopped = true;
+    });
+    await yieldToOthers();
+    expect(stopped).toBe(false);
+    release();
+    await stopping;
+    expect(delivered).toEqual(["r0"]);
+    expect((await rows(database))[0]!.status).toBe("sent");
+
+    // Stopped: a wake after a commit sends nothing.
+    await queue(database, clock, 1, 1);
+    dispatcher.wake();
+    await yieldToOthers();
+    await dispatcher.stop();
+    expect(delivered).toEqual(["r0"]);
+
+    // Started again, a wake delivers.
+    dispatcher.start();
+    await expect.poll(() => delivered.length).toBe(2);
+    await dispatcher.stop();
+  });
+
+  it("backs off, doubling up to a ceiling, while the database fails", async () => {
+    const { database, clock } = await setup(1);
+    const dispatcher = new OutboxDispatcher(
+      database.db,
+      database.dialect,
+      clock,
+      secrets,
+      { email: new RecordingTransport(), sms: new RecordingTransport() },
+      silent,
+      { pollMs: 1_000, maxBackoffMs: 5_000 },
+    );
+    expect(dispatcher.nextPollMs).toBe(1_000);
+    const broken = await freshDatabase();
+    await broken.drop();
+    const failing = new OutboxDispatcher(
+      broken.db,
+      broken.dialect,
+      clock,
+      secrets,
+      { email: new RecordingTransport(), sms: new RecordingTransport() },
+      silent,
+      { pollMs: 1_000, maxBackoffMs: 5_000 },
+    );
+    const waits: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      await failing.drain(); // never throws: the failure is logged and counted
+      waits.push(failing.nextPollMs);
+    }
+    expect(waits).toEqual([2_000, 4_000, 5_000, 5_000]);
+    await dispatcher.drain();
+    expect(dispatcher.nextPollMs).toBe(1_000);
+  });
+});
+
+describe("messages carrying a one-time code", () => {
+  it("are not sent once their code was voided by a newer one, or used; they forget their body", async () => {
+    const t = await testApp();
+    cleanup.push(() => t.close());
+    await createLockedMaria(t);
+    const started = await t.server.inject({
+      method: "POST",
+      url: "/api/v1/recovery",
+      payload: { address: "maria-rosa@hotmail.example" },
+    });
+    const id = started.json().recoveryId as string;
+    const choose = () =>
+      t.server.inject({
+        method: "POST",
+        url: `/api/v1/recovery/${id}/channel`,
+        payload: { kind: "email", value: "maria-rosa@gmail.example" },
+      });
+    // Two requests before the dispatcher runs: the first code is voided by the second.
+    expect((await choose()).statusCode).toBe(202);
+    t.clock.advance(1_000);
+    expect((await choose()).statusCode).toBe(202);
+    const delivered = await t.messages();
+    expect(delivered).toHaveLength(1);
+    const outbox = await t.database.db.selectFrom("outbox").selectAll().orderBy("created_at").execute();
+    expect(outbox.map((r) => r.status)).toEqual(["voided", "sent"]);
+    expect(outbox[0]!.body).toBe("");
+    expect(outbox.every((r) => r.code_id !== null)).toBe(true);
+    expect(delivered[0]!.id).toBe(outbox[1]!.id);
+
+    // A third code, used (confirmed) before its message left: not sent either.
+    t.clock.advance(1_000);
+    expect((await choose()).statusCode).toBe(202);
+    const [pending] = await t.database.db
+      .selectFrom("outbox")
+      .selectAll()
+      .where("status", "=", "pending")
+      .execute();
+    await t.database.db
+      .updateTable("recovery_codes")
+      .set({ used_at: t.clock.now() })
+      .where("id", "=", pending!.code_id!)
+      .execute();
+    expect(await t.messages()).toHaveLength(1);
+    const [third] = await t.database.db
+      .selectFrom("outbox")
+      .selectAll()
+      .where("id", "=", pending!.id)
+      .execute();
+    expect(third).toMatchObject({ status: "voided", body: "" });
   });
 });

@@ -10,6 +10,8 @@ export interface OutgoingMessage {
   recipient: string;
   subject?: string;
   body: string;
+  /** The one-time code the body carries: the message is dropped if that code is voided or used first. */
+  codeId?: string;
 }
 
 export type OutboxRow = OutboxTable;
@@ -39,12 +41,13 @@ export async function enqueueMessage(
       last_error: null,
       created_at: now,
       sent_at: null,
+      code_id: message.codeId ?? null,
     })
     .execute();
 }
 
-const CLAIM_MS = 60_000;
-const MAX_ATTEMPTS = 8;
+export const CLAIM_MS = 60_000;
+export const MAX_ATTEMPTS = 8;
 const BATCH = 20;
 
 /**
@@ -97,20 +100,49 @@ export async function markSent(db: Db, id: string, now: number, forgetBody: bool
     .execute();
 }
 
-/** Retries with exponential backoff (30 s, 1 min, 2 min, ...); gives up after MAX_ATTEMPTS. */
+/**
+ * Retries with exponential backoff (30 s, 1 min, 2 min, ...); gives up after MAX_ATTEMPTS, and a
+ * message given up on forgets its body like a sent one.
+ */
 export async function markFailed(db: Db, row: OutboxRow, now: number, error: string): Promise<void> {
   const attempts = row.attempts + 1;
+  const givenUp = attempts >= MAX_ATTEMPTS;
   await db
     .updateTable("outbox")
     .set({
-      status: attempts >= MAX_ATTEMPTS ? "failed" : "pending",
+      status: givenUp ? "failed" : "pending",
       attempts,
       next_attempt_at: now + 30_000 * 2 ** (attempts - 1),
       claimed_until: null,
       last_error: error.slice(0, 500),
+      ...(givenUp ? { body: "" } : {}),
     })
     .where("id", "=", row.id)
     .execute();
+}
+
+/** Never to be sent (a body that does not open, or a code no longer live): settled at once, body forgotten. */
+export async function markNotSent(
+  db: Db,
+  id: string,
+  status: "failed" | "voided",
+  reason: string,
+): Promise<void> {
+  await db
+    .updateTable("outbox")
+    .set({ status, body: "", claimed_until: null, last_error: reason })
+    .where("id", "=", id)
+    .execute();
+}
+
+/** False once the code a message carries was voided (a newer code) or used: sending it would only confuse. */
+export async function codeStillLive(db: Db, codeId: string): Promise<boolean> {
+  const code = await db
+    .selectFrom("recovery_codes")
+    .select(["voided_at", "used_at"])
+    .where("id", "=", codeId)
+    .executeTakeFirst();
+  return code !== undefined && code.voided_at === null && code.used_at === null;
 }
 
 /** Latest messages with their bodies opened, for the development mailbox. */

@@ -14,8 +14,12 @@ export const captureTransport: Transport = { captured: true, send: async () => {
 const isLoopback = (host: string) =>
   host === "localhost" || host.startsWith("127.") || host === "[::1]" || host === "::1";
 
+/** The domain of the sender address, for Message-IDs ("Sesame <no-reply@x.example>" -> x.example). */
+const senderDomain = (from: string) => /@([^>\s]+)>?\s*$/.exec(from)?.[1] ?? "sesame.localhost";
+
 export function smtpTransport(smtpUrl: string, from: string): Transport {
   const { hostname } = new URL(smtpUrl);
+  const domain = senderDomain(from);
   // A relay on this machine often offers STARTTLS with a self-signed certificate; accept it there only.
   const transporter = nodemailer.createTransport(smtpUrl, {
     ...(isLoopback(hostname) ? { tls: { rejectUnauthorized: false } } : {}),
@@ -30,20 +34,26 @@ export function smtpTransport(smtpUrl: string, from: string): Transport {
         to: message.recipient,
         subject: message.subject ?? "",
         text: message.body,
+        // Stable per outbox message: a re-send after a crash between the send and its record is the
+        // same message, which mail servers and clients deduplicate.
+        messageId: `<${message.id}@${domain}>`,
         headers: { "X-Sesame-Message": message.id },
       });
     },
   };
 }
 
-/** SMS out: POST {to, body} as JSON to the configured gateway; any 2xx is a delivery. */
+/**
+ * SMS out: POST {to, body} as JSON to the configured gateway; any 2xx is a delivery. The outbox id
+ * is the Idempotency-Key, so a gateway that honours it delivers a re-send after a crash only once.
+ */
 export function smsGatewayTransport(gatewayUrl: string): Transport {
   return {
     captured: false,
     async send(message) {
       const response = await fetch(gatewayUrl, {
         method: "POST",
-        headers: { "content-type": "application/json" },
+        headers: { "content-type": "application/json", "idempotency-key": message.id },
         body: JSON.stringify({ to: message.recipient, body: message.body }),
         signal: AbortSignal.timeout(10_000),
       });

@@ -1,10 +1,13 @@
+import { createHmac } from "node:crypto";
 import { type Dialect, type Executor, lockKey, type Tx } from "../db/database.js";
-import { sha256 } from "./secrets.js";
 
 /**
  * Append-only, hash-chained audit log. Each subject (an account) has its own chain, so
  * writers of different accounts never wait for each other; each entry's hash covers the previous
- * one, so any edit or deletion inside a chain shows up in `verifyAuditChain`.
+ * one, so any edit or deletion inside a chain shows up in `verifyAuditChain`, and a deleted tail
+ * shows against a saved head (`sesame audit verify --heads`). The hashes are keyed (HMAC-SHA-256
+ * under a key derived from SESAME_SECRET): someone who can write the database but does not hold the
+ * secret cannot recompute a forged chain.
  */
 export interface AuditEntry {
   type: string;
@@ -25,7 +28,12 @@ const GENESIS = "0".repeat(64);
 
 export const accountStream = (accountId: string) => `account:${accountId}`;
 
+/** The chain key: derived from SESAME_SECRET, used for nothing else. */
+export const auditKey = (secret: string): Buffer =>
+  createHmac("sha256", secret).update("sesame:audit:v1").digest();
+
 const entryHash = (
+  key: Buffer,
   prevHash: string,
   stream: string,
   seq: number,
@@ -33,9 +41,19 @@ const entryHash = (
   type: string,
   actor: string,
   detail: string,
-) => sha256(JSON.stringify([prevHash, stream, seq, at, type, actor, detail]));
+) =>
+  createHmac("sha256", key)
+    .update(JSON.stringify([prevHash, stream, seq, at, type, actor, detail]))
+    .digest("hex");
 
-export async function appendAudit(tx: Tx, dialect: Dialect, at: number, stream: string, entry: AuditEntry) {
+export async function appendAudit(
+  tx: Tx,
+  dialect: Dialect,
+  key: Buffer,
+  at: number,
+  stream: string,
+  entry: AuditEntry,
+) {
   await lockKey(tx, dialect, `audit:${stream}`);
   const last = await tx
     .selectFrom("audit_log")
@@ -58,7 +76,7 @@ export async function appendAudit(tx: Tx, dialect: Dialect, at: number, stream: 
       account_id: entry.accountId ?? null,
       detail,
       prev_hash: prevHash,
-      hash: entryHash(prevHash, stream, seq, at, entry.type, entry.actor, detail),
+      hash: entryHash(key, prevHash, stream, seq, at, entry.type, entry.actor, detail),
     })
     .execute();
 }
@@ -75,18 +93,92 @@ export async function auditOfAccount(db: Executor, accountId: string): Promise<A
 }
 
 /** Recomputes a chain; returns the first broken sequence number, or null when it is intact. */
-export async function verifyAuditChain(db: Executor, stream: string): Promise<number | null> {
+export async function verifyAuditChain(db: Executor, stream: string, key: Buffer): Promise<number | null> {
+  return (await checkChain(db, key, stream)).brokenAt;
+}
+
+export interface ChainHead {
+  stream: string;
+  seq: number;
+  hash: string;
+}
+
+export interface ChainCheck {
+  /** The last entry that verifies (seq 0 and the genesis hash for an empty chain). */
+  head: ChainHead;
+  /** The first entry that does not verify, or null. */
+  brokenAt: number | null;
+}
+
+async function checkChain(db: Executor, key: Buffer, stream: string): Promise<ChainCheck> {
   const rows = await db
     .selectFrom("audit_log")
     .selectAll()
     .where("stream", "=", stream)
     .orderBy("seq")
     .execute();
-  let prev = GENESIS;
+  let head: ChainHead = { stream, seq: 0, hash: GENESIS };
   for (const [index, r] of rows.entries()) {
-    const expected = entryHash(prev, r.stream, r.seq, Number(r.at), r.type, r.actor, r.detail);
-    if (r.seq !== index + 1 || r.prev_hash !== prev || r.hash !== expected) return r.seq;
-    prev = r.hash;
+    const expected = entryHash(key, head.hash, r.stream, r.seq, Number(r.at), r.type, r.actor, r.detail);
+    if (r.seq !== index + 1 || r.prev_hash !== head.hash || r.hash !== expected)
+      return { head, brokenAt: r.seq };
+    head = { stream, seq: r.seq, hash: r.hash };
   }
-  return null;
+  return { head, brokenAt: null };
+}
+
+export type AuditProblem =
+  | { stream: string; kind: "broken"; seq: number }
+  | { stream: string; kind: "tail_missing"; savedSeq: number; currentSeq: number }
+  | { stream: string; kind: "head_replaced"; seq: number }
+  | { stream: string; kind: "chain_missing"; savedSeq: number };
+
+/**
+ * Checks every chain, and against heads saved earlier (an earlier run's output): a saved head must
+ * still be in its chain, with the same hash. A chain cut back (deleted tail) or rewritten from some
+ * point on cannot pass, even if what remains is internally consistent.
+ */
+export async function verifyAllChains(
+  db: Executor,
+  key: Buffer,
+  savedHeads: ChainHead[] = [],
+): Promise<{ heads: ChainHead[]; problems: AuditProblem[] }> {
+  const streams = (
+    await db.selectFrom("audit_log").select("stream").distinct().orderBy("stream").execute()
+  ).map((r) => r.stream);
+  const heads: ChainHead[] = [];
+  const problems: AuditProblem[] = [];
+  const checks = new Map<string, ChainCheck>();
+  for (const stream of streams) {
+    const check = await checkChain(db, key, stream);
+    checks.set(stream, check);
+    heads.push(check.head);
+    if (check.brokenAt !== null) problems.push({ stream, kind: "broken", seq: check.brokenAt });
+  }
+  for (const saved of savedHeads) {
+    const check = checks.get(saved.stream);
+    if (!check) {
+      problems.push({ stream: saved.stream, kind: "chain_missing", savedSeq: saved.seq });
+      continue;
+    }
+    if (check.brokenAt !== null) continue;
+    if (saved.seq > check.head.seq) {
+      problems.push({
+        stream: saved.stream,
+        kind: "tail_missing",
+        savedSeq: saved.seq,
+        currentSeq: check.head.seq,
+      });
+      continue;
+    }
+    const entry = await db
+      .selectFrom("audit_log")
+      .select("hash")
+      .where("stream", "=", saved.stream)
+      .where("seq", "=", saved.seq)
+      .executeTakeFirst();
+    if (entry?.hash !== saved.hash)
+      problems.push({ stream: saved.stream, kind: "head_replaced", seq: saved.seq });
+  }
+  return { heads, problems };
 }

@@ -11,6 +11,13 @@ export interface Platform {
   dialect: Dialect;
   clock: Clock;
   secrets: Secrets;
+  /** Key of the audit chains (see auditKey). */
+  auditKey: Buffer;
+  /**
+   * Which channels can carry a code: a configured transport, or the development mailbox. A
+   * deployment with SMTP but no SMS gateway has sms: false (phone recovery refused), and so on.
+   */
+  channels: { email: boolean; sms: boolean };
   /** Wakes the outbox dispatcher after a commit that queued messages. */
   wakeOutbox(): void;
 }
@@ -21,7 +28,10 @@ export const inTransaction = <T>(platform: Platform, work: (tx: Tx) => Promise<T
 
 /** An audit entry in the account's own hash chain, inside the use-case's transaction. */
 export const auditAccount = (platform: Platform, tx: Tx, accountId: string, entry: AuditEntry) =>
-  appendAudit(tx, platform.dialect, platform.clock.now(), accountStream(accountId), { ...entry, accountId });
+  appendAudit(tx, platform.dialect, platform.auditKey, platform.clock.now(), accountStream(accountId), {
+    ...entry,
+    accountId,
+  });
 
 /**
  * An audit entry about an address that may or may not be an account's. Attempts on unknown
@@ -39,6 +49,7 @@ export const auditSubject = (
     : appendAudit(
         tx,
         platform.dialect,
+        platform.auditKey,
         platform.clock.now(),
         `address:${platform.secrets.hmac(`address:${subject.address}`)}`,
         { ...entry, accountId: null },

@@ -27,6 +27,9 @@ export const errorCatalogue = {
   ERR_CLOCK_NOT_MANUAL: 403,
   ERR_CSRF: 403,
   ERR_INTERNAL: 500,
+  ERR_UNAVAILABLE: 503,
+  ERR_CHANNEL_UNAVAILABLE: 400,
+  ERR_EMAIL_UNAVAILABLE: 400,
 } as const;
 
 export type ErrorCode = keyof typeof errorCatalogue;

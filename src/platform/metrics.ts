@@ -1,9 +1,17 @@
+import { once } from "node:events";
+import { createServer, type Server } from "node:http";
 import type { FastifyInstance } from "fastify";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { Db } from "../db/database.js";
 
-/** Prometheus /metrics: process metrics, HTTP latency per route, and what the outbox still holds. */
-export async function metrics(app: FastifyInstance, opts: { db: Db }) {
+export type MetricsRegistry = Registry;
+
+/**
+ * Prometheus metrics: process metrics, HTTP latency per route, and what the outbox still holds.
+ * Collected on the app, served by `serveMetrics` on a listener of its own: a public /metrics would
+ * tell the world when a message is queued (for instance, after the right alternate was typed).
+ */
+export function metrics(app: FastifyInstance, opts: { db: Db }): MetricsRegistry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const duration = new Histogram({
@@ -38,7 +46,22 @@ export async function metrics(app: FastifyInstance, opts: { db: Db }) {
     duration.observe({ method: request.method, route, status: reply.statusCode }, reply.elapsedTime / 1000);
     if (reply.statusCode >= 500) errors.inc({ route });
   });
-  app.get("/metrics", { schema: { hide: true } }, async (_request, reply) =>
-    reply.type(registry.contentType).send(await registry.metrics()),
-  );
+  return registry;
+}
+
+/** GET /metrics on METRICS_HOST:METRICS_PORT (127.0.0.1:9464 by default); anything else is a 404. */
+export async function serveMetrics(registry: MetricsRegistry, host: string, port: number): Promise<Server> {
+  const server = createServer((request, response) => {
+    if (request.method !== "GET" || request.url?.split("?")[0] !== "/metrics") {
+      response.writeHead(404).end();
+      return;
+    }
+    registry.metrics().then(
+      (text) => response.writeHead(200, { "content-type": registry.contentType }).end(text),
+      () => response.writeHead(503).end(),
+    );
+  });
+  server.listen(port, host);
+  await once(server, "listening");
+  return server;
 }

@@ -1,7 +1,8 @@
+import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { freshDatabase } from "../../test/helpers.js";
 import { ConfigError, loadConfig } from "../config.js";
-import { appendAudit, verifyAuditChain } from "./audit.js";
+import { appendAudit, auditKey, verifyAllChains, verifyAuditChain } from "./audit.js";
 import { fromAcceptLanguage, pickLocale } from "./i18n.js";
 import { newCaseRef, newRecoveryId } from "./ids.js";
 import { de } from "./locales/de.js";
@@ -94,20 +95,106 @@ describe("secrets and ids", () => {
 });
 
 describe("audit log", () => {
+  const key = auditKey("audit-test-secret-0123456789abcdefghij");
+  const append = (
+    database: { db: import("../db/database.js").Db; dialect: "sqlite" | "postgres" },
+    stream: string,
+    types: string[],
+  ) =>
+    database.db.transaction().execute(async (tx) => {
+      for (const [i, type] of types.entries())
+        await appendAudit(tx, database.dialect, key, 1000 + i, stream, {
+          type,
+          actor: "test",
+          accountId: "x",
+        });
+    });
+
   it("chains entries so that an edit shows", async () => {
     const database = await freshDatabase();
     try {
-      const { db, dialect } = database;
-      for (const [i, type] of ["account.locked", "recovery.started", "account.unlocked"].entries()) {
-        await db
-          .transaction()
-          .execute((tx) =>
-            appendAudit(tx, dialect, 1000 + i, "account:x", { type, actor: "test", accountId: "x" }),
-          );
-      }
-      expect(await verifyAuditChain(db, "account:x")).toBeNull();
+      const { db } = database;
+      await append(database, "account:x", ["account.locked", "recovery.started", "account.unlocked"]);
+      expect(await verifyAuditChain(db, "account:x", key)).toBeNull();
       await db.updateTable("audit_log").set({ actor: "someone else" }).where("seq", "=", 2).execute();
-      expect(await verifyAuditChain(db, "account:x")).toBe(2);
+      expect(await verifyAuditChain(db, "account:x", key)).toBe(2);
+      const { problems } = await verifyAllChains(db, key);
+      expect(problems).toEqual([{ stream: "account:x", kind: "broken", seq: 2 }]);
+    } finally {
+      await database.drop();
+    }
+  });
+
+  it("detects a deleted tail, or a rewritten one, against the heads saved before", async () => {
+    const database = await freshDatabase();
+    try {
+      const { db } = database;
+      await append(database, "account:x", ["account.locked", "recovery.started", "account.unlocked"]);
+      await append(database, "account:y", ["account.locked"]);
+      const before = await verifyAllChains(db, key);
+      expect(before.problems).toEqual([]);
+      expect(before.heads.map((h) => [h.stream, h.seq])).toEqual([
+        ["account:x", 3],
+        ["account:y", 1],
+      ]);
+      // Growing is fine: the saved heads are still there.
+      await append(database, "account:y", ["account.unlocked"]);
+      expect((await verifyAllChains(db, key, before.heads)).problems).toEqual([]);
+
+      // The last entry of x goes: what remains is a valid chain, only the saved head tells.
+      await db.deleteFrom("audit_log").where("stream", "=", "account:x").where("seq", "=", 3).execute();
+      expect(await verifyAuditChain(db, "account:x", key)).toBeNull();
+      expect((await verifyAllChains(db, key, before.heads)).problems).toEqual([
+        { stream: "account:x", kind: "tail_missing", savedSeq: 3, currentSeq: 2 },
+      ]);
+      // Whoever holds the key could re-append a different seq 3: the saved hash still tells.
+      await append(database, "account:x", ["account.note"]);
+      expect((await verifyAllChains(db, key, before.heads)).problems).toEqual([
+        { stream: "account:x", kind: "head_replaced", seq: 3 },
+      ]);
+      // A whole chain deleted.
+      await db.deleteFrom("audit_log").where("stream", "=", "account:y").execute();
+      expect((await verifyAllChains(db, key, before.heads)).problems).toContainEqual({
+        stream: "account:y",
+        kind: "chain_missing",
+        savedSeq: 1,
+      });
+    } finally {
+      await database.drop();
+    }
+  });
+
+  it("refuses a chain forged without the key (recomputed with plain SHA-256)", async () => {
+    const database = await freshDatabase();
+    try {
+      const { db } = database;
+      await append(database, "account:x", ["account.locked", "recovery.started"]);
+      // Someone with write access rewrites the actor and recomputes every hash, as the unkeyed chain allowed.
+      const rows = await db
+        .selectFrom("audit_log")
+        .selectAll()
+        .where("stream", "=", "account:x")
+        .orderBy("seq")
+        .execute();
+      let prev = "0".repeat(64);
+      for (const r of rows) {
+        const hash = createHash("sha256")
+          .update(JSON.stringify([prev, r.stream, r.seq, Number(r.at), r.type, "nobody", r.detail]))
+          .digest("hex");
+        await db
+          .updateTable("audit_log")
+          .set({ actor: "nobody", prev_hash: prev, hash })
+          .where("stream", "=", r.stream)
+          .where("seq", "=", r.seq)
+          .execute();
+        prev = hash;
+      }
+      expect(await verifyAuditChain(db, "account:x", key)).toBe(1);
+      // And a chain keyed with another secret does not pass either.
+      await append(database, "account:z", ["account.locked"]);
+      expect(await verifyAuditChain(db, "account:z", auditKey("another-secret-0123456789abcdefghijkl"))).toBe(
+        1,
+      );
     } finally {
       await database.drop();
     }

@@ -102,6 +102,9 @@ export class RecoveryService {
    * the attempt counting and the hourly cap identical.
    */
   async chooseChannel(id: string, kind: "email" | "phone", rawValue: string): Promise<void> {
+    // Before anything else, so the answer is the same for every account and every recovery id.
+    if (kind === "phone" && !this.platform.channels.sms) throw new AppError("ERR_CHANNEL_UNAVAILABLE");
+    if (kind === "email" && !this.platform.channels.email) throw new AppError("ERR_EMAIL_UNAVAILABLE");
     const recovery = await this.requireRecovery(id);
     // Also after the code (say the 30 minutes for the password ran out): a new code must then be confirmed.
     if (recovery.state === "done") throw new AppError("ERR_RECOVERY_STEP");
@@ -164,8 +167,9 @@ export class RecoveryService {
                 recipient: match.value,
                 subject: t("mail.code.subject"),
                 body: t("mail.code.body", { code, link, account: recovery.address }),
+                codeId,
               }
-            : { channel: "sms", recipient: match.value, body: t("sms.code.body", { code }) },
+            : { channel: "sms", recipient: match.value, body: t("sms.code.body", { code }), codeId },
         );
       }
       await auditSubject(

@@ -128,6 +128,11 @@ export const de: Record<MessageKey, string> = {
   "error.ERR_CLOCK_NOT_MANUAL": "Die Uhr kann nur verstellt werden, wenn SESAME_CLOCK=manual gesetzt ist.",
   "error.ERR_CSRF": "Dieses Formular ist abgelaufen. Laden Sie die Seite neu und versuchen Sie es erneut.",
   "error.ERR_INTERNAL": "Ein unerwarteter Fehler ist aufgetreten. Referenz: {correlationId}.",
+  "error.ERR_UNAVAILABLE":
+    "Der Dienst ist kurz nicht verfügbar. Bitte versuchen Sie es in einigen Sekunden erneut.",
+  "error.ERR_CHANNEL_UNAVAILABLE": "SMS sind hier nicht verfügbar; geben Sie eine Ersatz-E-Mail-Adresse ein.",
+  "error.ERR_EMAIL_UNAVAILABLE":
+    "E-Mails sind hier nicht verfügbar; geben Sie eine Ersatz-Telefonnummer ein.",
   "password.hint.default": "Verwenden Sie einen längeren Satz aus mehreren zusammenhanglosen Wörtern.",
 
   "mail.code.subject": "Ihr Sesame-Wiederherstellungscode",

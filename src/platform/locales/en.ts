@@ -122,6 +122,9 @@ export const en = {
   "error.ERR_CLOCK_NOT_MANUAL": "The clock can only be moved when SESAME_CLOCK=manual.",
   "error.ERR_CSRF": "This form has expired. Reload the page and try again.",
   "error.ERR_INTERNAL": "An unexpected error happened. Reference: {correlationId}.",
+  "error.ERR_UNAVAILABLE": "The service is briefly unavailable. Please try again in a few seconds.",
+  "error.ERR_CHANNEL_UNAVAILABLE": "Text messages are not available here; type a backup email address.",
+  "error.ERR_EMAIL_UNAVAILABLE": "Emails are not available here; type a backup phone number.",
   "password.hint.default": "Use a longer phrase of several unrelated words.",
 
   "mail.code.subject": "Your Sesame recovery code",

@@ -127,6 +127,11 @@ export const fr: Record<MessageKey, string> = {
   "error.ERR_CLOCK_NOT_MANUAL": "L'horloge ne peut être déplacée que si SESAME_CLOCK=manual.",
   "error.ERR_CSRF": "Ce formulaire a expiré. Rechargez la page et réessayez.",
   "error.ERR_INTERNAL": "Une erreur inattendue s'est produite. Référence : {correlationId}.",
+  "error.ERR_UNAVAILABLE": "Le service est momentanément indisponible. Réessayez dans quelques secondes.",
+  "error.ERR_CHANNEL_UNAVAILABLE":
+    "Les SMS ne sont pas disponibles ici ; indiquez une adresse e-mail de secours.",
+  "error.ERR_EMAIL_UNAVAILABLE":
+    "Les e-mails ne sont pas disponibles ici ; indiquez un numéro de téléphone de secours.",
   "password.hint.default": "Utilisez une phrase plus longue, faite de plusieurs mots sans rapport entre eux.",
 
   "mail.code.subject": "Votre code de récupération Sesame",

@@ -125,6 +125,10 @@ export const nl: Record<MessageKey, string> = {
   "error.ERR_CLOCK_NOT_MANUAL": "De klok kan alleen worden verzet als SESAME_CLOCK=manual.",
   "error.ERR_CSRF": "Dit formulier is verlopen. Laad de pagina opnieuw en probeer het nog eens.",
   "error.ERR_INTERNAL": "Er is een onverwachte fout opgetreden. Referentie: {correlationId}.",
+  "error.ERR_UNAVAILABLE": "De dienst is even niet beschikbaar. Probeer het over enkele seconden opnieuw.",
+  "error.ERR_CHANNEL_UNAVAILABLE":
+    "Sms-berichten zijn hier niet beschikbaar; vul een reserve-e-mailadres in.",
+  "error.ERR_EMAIL_UNAVAILABLE": "E-mails zijn hier niet beschikbaar; vul een reservetelefoonnummer in.",
   "password.hint.default": "Gebruik een langere zin van meerdere willekeurige woorden.",
 
   "mail.code.subject": "Uw Sesame-herstelcode",
