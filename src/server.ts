@@ -285,6 +285,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
     },
     transform: documentOperation,
     transformObject: declareTags,
+    // Shared schemas keep their name in the document (#/components/schemas/ErrorBody, not def-0).
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
   });
   server.addSchema(ErrorBody);
 
