@@ -55,6 +55,10 @@ describe("addresses and numbers", () => {
     const nfc = "jos\u00e9@x.example";
     expect(normalizeEmail("jose\u0301@x.example")).toBe(nfc);
     expect(normalizeEmail("JOSE\u0301@X.example.")).toBe(nfc);
+    // Lower-casing can undo NFC (capital iota with dialytika, then an acute): normalised again after.
+    const greek = normalizeEmail("\u03aa\u0301@x.example")!;
+    expect(greek).toBe(greek.normalize("NFC"));
+    expect(normalizeEmail("\u03ca\u0301@x.example")).toBe(greek);
     for (const invisible of [
       "jos\u00e9\u200b@x.example", // zero-width space
       "jos\u00e9@x\u200c.example", // zero-width non-joiner

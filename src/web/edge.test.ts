@@ -349,13 +349,16 @@ describe("logs", () => {
       payload: { code: "000000" },
     });
     await logged.server.inject({ url: "/recover/no-such-recovery/channel" });
+    await logged.server.inject({ url: "/recover/unmatched-recovery/no-such-step" });
+    await logged.server.inject({ url: "/recover/malformed-recovery%ff/channel" });
     await logged.server.inject({ url: "/api/v1/accounts/nobody@x.example", headers: auth });
     await logged.server.inject({ method: "POST", url: "/api/v1/signin", payload: {} });
 
     expect(logged.text()).toContain("/recover/:id/channel");
     expect(logged.text()).toContain("/api/v1/recovery/:id/code");
     expect(logged.text()).not.toContain(id);
-    expect(logged.text()).not.toContain("no-such-recovery");
+    for (const handle of ["no-such-recovery", "unmatched-recovery", "malformed-recovery"])
+      expect(logged.text()).not.toContain(handle);
     expect(logged.text()).not.toContain("nobody@x.example");
     const errors = logged.lines().filter((line) => line.level >= 50);
     expect(errors).toEqual([]);

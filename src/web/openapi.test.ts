@@ -46,6 +46,7 @@ describe("OpenAPI document", () => {
       for (const [status, response] of Object.entries(operation.responses)) {
         expect(response.description, `${method} ${path} ${status}`).toBeTruthy();
         if (Number(status) >= 400) {
+          expect(response.description, `${method} ${path} ${status}`).not.toBe("Default Response");
           const ref = response.content?.["application/json"]?.schema.$ref;
           expect(ref, `${method} ${path} ${status}`).toBe("#/components/schemas/ErrorBody");
         }
