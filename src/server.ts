@@ -3,12 +3,7 @@ import csrf from "@fastify/csrf-protection";
 import formbody from "@fastify/formbody";
 import rateLimit from "@fastify/rate-limit";
 import swagger from "@fastify/swagger";
-import Fastify, {
-  type FastifyError,
-  type FastifyInstance,
-  type FastifyReply,
-  type FastifyRequest,
-} from "fastify";
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from "fastify";
 import helmet from "helmet";
 import { accountsApi } from "./accounts/api.js";
 import { accountsPages } from "./accounts/pages.js";
@@ -122,60 +117,8 @@ function toAppError(error: FastifyError): AppError {
   return new AppError("ERR_INTERNAL");
 }
 
-/**
- * Answers any error, from a route or from the framework itself: the coded JSON error on API paths,
- * the localised error page elsewhere. Expected refusals are logged at info, only the unexpected at error.
- */
-function sendError(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
-  const appError = toAppError(error);
-  if (appError.code === "ERR_INTERNAL") request.log.error({ err: error }, "unexpected error");
-  else request.log.info({ code: appError.code, statusCode: appError.statusCode }, "request refused");
-  const locale = requestLocale(request);
-  const t = translator(locale);
-  const params = {
-    correlationId: request.id,
-    attemptsLeft: "",
-    retryAfterMinutes: "",
-    hint: "",
-    ...appError.params,
-  };
-  const message = t(`error.${appError.code}` as MessageKey, params);
-  const retryAfter = appError.details.retryAfter;
-  if (typeof retryAfter === "number") reply.header("retry-after", String(retryAfter));
-  reply.code(errorCatalogue[appError.code]).header("cache-control", "no-store");
-  if (isApiPath(request.url)) {
-    return reply.send({
-      error: {
-        code: appError.code,
-        message,
-        ...appError.details,
-        ...(appError.code === "ERR_INTERNAL" ? { correlationId: request.id } : {}),
-      },
-    });
-  }
-  return reply.type("text/html; charset=utf-8").send(renderErrorPage(request, locale, message));
-}
-
 export async function buildApp(options: AppOptions): Promise<App> {
   const { config, database, clock } = options;
-  const secureCookies = config.publicUrl.startsWith("https:");
-  // helmet's middleware built once (@fastify/helmet rebuilds it on every request, ~6% of a hot path).
-  const securityHeaders = helmet({
-    contentSecurityPolicy: {
-      useDefaults: false,
-      directives: {
-        defaultSrc: ["'none'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'"],
-        imgSrc: ["'self'", "data:"],
-        formAction: ["'self'"],
-        frameAncestors: ["'none'"],
-        baseUri: ["'none'"],
-        ...(secureCookies ? { upgradeInsecureRequests: [] } : {}),
-      },
-    },
-    strictTransportSecurity: secureCookies,
-  });
   const server = Fastify({
     logger:
       options.logger === false
@@ -208,7 +151,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     // Malformed URLs and overlong parameters get the same coded answer and headers as any error.
     frameworkErrors: (error, request, reply) =>
-      securityHeaders(request.raw, reply.raw, () => sendError(error, request, reply)),
+      securityHeaders(request.raw, reply.raw, () => server.errorHandler(error, request, reply)),
     ajv: { customOptions: { coerceTypes: false, removeAdditional: true, allErrors: false } },
     genReqId: () => crypto.randomUUID(),
   });
@@ -244,6 +187,24 @@ export async function buildApp(options: AppOptions): Promise<App> {
 
   const capturedChannels = (["email", "sms"] as const).filter((channel) => transports[channel].captured);
   server.decorate("devMailbox", capturedChannels.length > 0 && !config.production);
+  const secureCookies = config.publicUrl.startsWith("https:");
+  // helmet's middleware built once (@fastify/helmet rebuilds it on every request, ~6% of a hot path).
+  const securityHeaders = helmet({
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'none'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", "data:"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        baseUri: ["'none'"],
+        ...(secureCookies ? { upgradeInsecureRequests: [] } : {}),
+      },
+    },
+    strictTransportSecurity: secureCookies,
+  });
   server.addHook("onRequest", (request, reply, done) =>
     securityHeaders(request.raw, reply.raw, (error?: unknown) => done(error as Error | undefined)),
   );
@@ -290,7 +251,36 @@ export async function buildApp(options: AppOptions): Promise<App> {
   });
   server.addSchema(ErrorBody);
 
-  server.setErrorHandler((error: FastifyError, request, reply) => sendError(error, request, reply));
+  // Expected refusals are logged at info; only the unexpected at error, with the stack.
+  server.setErrorHandler((error: FastifyError, request, reply) => {
+    const appError = toAppError(error);
+    if (appError.code === "ERR_INTERNAL") request.log.error({ err: error }, "unexpected error");
+    else request.log.info({ code: appError.code, statusCode: appError.statusCode }, "request refused");
+    const locale = requestLocale(request);
+    const t = translator(locale);
+    const params = {
+      correlationId: request.id,
+      attemptsLeft: "",
+      retryAfterMinutes: "",
+      hint: "",
+      ...appError.params,
+    };
+    const message = t(`error.${appError.code}` as MessageKey, params);
+    const retryAfter = appError.details.retryAfter;
+    if (typeof retryAfter === "number") reply.header("retry-after", String(retryAfter));
+    reply.code(errorCatalogue[appError.code]).header("cache-control", "no-store");
+    if (isApiPath(request.url)) {
+      return reply.send({
+        error: {
+          code: appError.code,
+          message,
+          ...appError.details,
+          ...(appError.code === "ERR_INTERNAL" ? { correlationId: request.id } : {}),
+        },
+      });
+    }
+    return reply.type("text/html; charset=utf-8").send(renderErrorPage(request, locale, message));
+  });
   // API answers may carry sessions and personal data: never kept by a browser or proxy cache.
   server.addHook("onSend", async (request, reply) => {
     if (request.url.startsWith("/api/")) reply.header("cache-control", "no-store");

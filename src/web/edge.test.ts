@@ -365,6 +365,24 @@ describe("logs", () => {
     expect(loud).toEqual([]);
     expect(logged.lines().filter((line) => line.msg === "request refused").length).toBeGreaterThanOrEqual(5);
   });
+
+  it("log an unexpected error at error level with its stack, and answer 500 with a correlation id", async () => {
+    const logged = await loggedApp();
+    // A route of this test only: whatever breaks inside a handler reaches the same error handler.
+    logged.server.get("/api/v1/test/broken", async () => {
+      throw new TypeError("broken on purpose");
+    });
+    const response = await logged.server.inject({ url: "/api/v1/test/broken" });
+    expect(response.statusCode).toBe(500);
+    expect(response.json().error).toMatchObject({ code: "ERR_INTERNAL", correlationId: expect.any(String) });
+    expect(response.body).not.toContain("broken on purpose");
+    const errors = logged.lines().filter((line) => line.level === 50);
+    expect(errors).toHaveLength(1);
+    expect(JSON.stringify(errors[0])).toContain("broken on purpose");
+    expect((errors[0] as unknown as { err: { stack: string } }).err.stack).toMatch(
+      /TypeError: broken on purpose\n\s+at /,
+    );
+  });
 });
 
 describe("home page", () => {
