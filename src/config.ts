@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { isIP } from "node:net";
 import { dirname, resolve } from "node:path";
 import { randomToken } from "./platform/secrets.js";
 
@@ -23,8 +24,11 @@ export interface Config {
   clock: "system" | "manual";
   seed: "demo" | null;
   logLevel: string;
-  /** Behind a load balancer: take the client IP from X-Forwarded-For. */
-  trustProxy: boolean;
+  /**
+   * Who may name the client in X-Forwarded-For (Fastify's `trustProxy`): nobody (false), the last
+   * N hops (a number; "true" is 1), or the listed proxies (IPs, CIDRs).
+   */
+  trustProxy: false | number | string[];
   limits: Limits;
   rules: RiskRules;
 }
@@ -101,6 +105,35 @@ const url = (env: Env, name: string, protocols: string[]): string | null => {
     throw new ConfigError(`${name} must use ${protocols.join(" or ")}, got "${parsed.protocol}"`);
   }
   return raw;
+};
+
+/** proxy-addr's names for address ranges, accepted beside IPs and CIDRs. */
+const PROXY_RANGE_NAMES = ["loopback", "linklocal", "uniquelocal"];
+
+const isProxyAddress = (entry: string): boolean => {
+  if (PROXY_RANGE_NAMES.includes(entry)) return true;
+  const [ip = "", prefix, ...rest] = entry.split("/");
+  const version = isIP(ip);
+  if (version === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128);
+};
+
+// "true" trusts ONE hop: the right-most X-Forwarded-For entry, written by our own proxy. Fastify's
+// `true` would take the left-most entry, which the client chooses.
+const parseTrustProxy = (raw: string | undefined): Config["trustProxy"] => {
+  const value = (raw ?? "").trim();
+  if (value === "" || value === "false") return false;
+  if (value === "true") return 1;
+  if (/^\d+$/.test(value)) return Number(value) === 0 ? false : Number(value);
+  const entries = value.split(",").map((entry) => entry.trim());
+  const wrong = entries.find((entry) => !isProxyAddress(entry));
+  if (wrong !== undefined) {
+    throw new ConfigError(
+      `SESAME_TRUST_PROXY must be false, true (one proxy hop), a number of hops or a comma list of proxy IPs/CIDRs, got "${wrong}" in "${value}"`,
+    );
+  }
+  return entries;
 };
 
 const parseDatabase = (raw: string | undefined, dataDir: string): Config["database"] => {
@@ -186,7 +219,7 @@ export function loadConfig(env: Env = process.env): Config {
       ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const,
       "info",
     ),
-    trustProxy: oneOf(env, "SESAME_TRUST_PROXY", ["true", "false"] as const, "false") === "true",
+    trustProxy: parseTrustProxy(env.SESAME_TRUST_PROXY),
     limits: {
       perIpPerMinute: integer(env, "SESAME_RATE_LIMIT_PER_IP", 300),
       recoveriesPerAccountPerHour: integer(env, "SESAME_RECOVERIES_PER_ACCOUNT_PER_HOUR", 20, 1),

@@ -31,6 +31,7 @@ import { recoveryApi } from "./recovery/api.js";
 import { recoveryPages } from "./recovery/pages.js";
 import { RecoveryService } from "./recovery/service.js";
 import { type PublicRateLimit, requestLocale } from "./web/http.js";
+import { apiTags, declareTags, documentOperation } from "./web/openapi.js";
 import { renderErrorPage, webAssets } from "./web/pages.js";
 import { ErrorBody } from "./web/schemas.js";
 
@@ -60,12 +61,36 @@ export interface App {
   services: { accounts: AccountsService; recovery: RecoveryService; cases: CasesService };
 }
 
-// Logs carry no secrets: no query strings (recovery links), no auth headers, no bodies.
+// Logs carry no secrets: the route pattern (`/recover/:id/code`), never the path with its ids, nor
+// query strings (recovery links), auth headers or bodies.
 const requestSerializer = (request: FastifyRequest) => ({
   method: request.method,
-  url: request.url.split("?")[0],
+  url: request.routeOptions?.url ?? "(no route)",
   remoteAddress: request.ip,
 });
+
+// The longest address the API accepts (254 characters), each character percent-encoded as up to
+// three UTF-8 bytes (%XX%XX%XX), still fits in a path parameter.
+const MAX_PARAM_LENGTH = 254 * 9;
+
+/** Paths answered with the JSON error shape; every other path gets the HTML error page. */
+const isApiPath = (url: string) => /^\/(api\/|healthz|readyz)/.test(url);
+
+/** Whether a parsed value holds a NUL character, which PostgreSQL refuses in text. */
+const holdsNul = (value: unknown): boolean => {
+  if (typeof value === "string") return value.includes("\u0000");
+  if (Array.isArray(value)) return value.some(holdsNul);
+  if (value !== null && typeof value === "object")
+    return Object.entries(value).some(([key, inner]) => key.includes("\u0000") || holdsNul(inner));
+  return false;
+};
+
+/** The media type of a request, without parameters (`application/json; charset=utf-8` -> `application/json`). */
+const mediaType = (request: FastifyRequest) =>
+  request.headers["content-type"]?.split(";")[0]?.trim().toLowerCase();
+
+const carriesBody = (request: FastifyRequest) =>
+  request.headers["transfer-encoding"] !== undefined || Number(request.headers["content-length"] ?? 0) > 0;
 
 /** Maps framework errors (validation, body parsing, rate limit, CSRF) onto the catalogue. */
 function toAppError(error: FastifyError): AppError {
@@ -82,6 +107,11 @@ function toAppError(error: FastifyError): AppError {
   }
   if (error.code?.startsWith("FST_CSRF")) return new AppError("ERR_CSRF");
   if (error.statusCode === 429) return new AppError("ERR_RATE_LIMITED");
+  if (error.statusCode === 413) return new AppError("ERR_PAYLOAD_TOO_LARGE");
+  if (error.statusCode === 415) return new AppError("ERR_UNSUPPORTED_MEDIA_TYPE");
+  if (error.code === "FST_ERR_BAD_URL") return new AppError("ERR_VALIDATION", { reason: "malformed_url" });
+  if (error.code === "FST_ERR_MAX_PARAM_LENGTH")
+    return new AppError("ERR_VALIDATION", { reason: "parameter_too_long" });
   if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
     return error.statusCode === 404
       ? new AppError("ERR_NOT_FOUND")
@@ -118,8 +148,17 @@ export async function buildApp(options: AppOptions): Promise<App> {
             serializers: { req: requestSerializer },
             ...(options.logger ? { stream: options.logger } : {}),
           },
-    trustProxy: config.trustProxy,
+    // A number of hops trusts that many peers, whoever they are: only safe when Sesame is reachable
+    // through the proxies alone (a list of proxy addresses does not need that).
+    trustProxy:
+      typeof config.trustProxy === "number"
+        ? (_address: string, hop: number) => hop < (config.trustProxy as number)
+        : config.trustProxy,
     bodyLimit: 64 * 1024,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    // Malformed URLs and overlong parameters get the same coded answer and headers as any error.
+    frameworkErrors: (error, request, reply) =>
+      securityHeaders(request.raw, reply.raw, () => server.errorHandler(error, request, reply)),
     ajv: { customOptions: { coerceTypes: false, removeAdditional: true, allErrors: false } },
     genReqId: () => crypto.randomUUID(),
   });
@@ -187,6 +226,18 @@ export async function buildApp(options: AppOptions): Promise<App> {
   server.addHook("onRequest", (request, reply, done) =>
     securityHeaders(request.raw, reply.raw, (error?: unknown) => done(error as Error | undefined)),
   );
+  // The JSON API reads JSON only: a form or text/plain post from another site cannot reach it.
+  server.addHook("onRequest", async (request) => {
+    if (!isApiPath(request.url)) return;
+    const type = mediaType(request);
+    if ((type !== undefined || carriesBody(request)) && type !== "application/json")
+      throw new AppError("ERR_UNSUPPORTED_MEDIA_TYPE");
+  });
+  // PostgreSQL refuses NUL in text: refused here as bad input, on both databases.
+  server.addHook("preValidation", async (request) => {
+    if (holdsNul(request.params) || holdsNul(request.query) || holdsNul(request.body))
+      throw new AppError("ERR_VALIDATION", { reason: "nul_character" });
+  });
   await server.register(cookie);
   await server.register(csrf, {
     cookieOpts: { httpOnly: true, sameSite: "strict", path: "/", secure: secureCookies, signed: false },
@@ -195,7 +246,15 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await server.register(rateLimit, { global: false });
   await server.register(swagger, {
     openapi: {
-      info: { title: "Sesame API", version: "1", description: "Account recovery and support escalation." },
+      info: {
+        title: "Sesame API",
+        version: "1",
+        description: "Account recovery and support escalation.",
+        contact: { name: "Sesame", url: `${config.publicUrl}/` },
+        license: { name: "AGPL-3.0-or-later", url: "https://www.gnu.org/licenses/agpl-3.0.html" },
+      },
+      servers: [{ url: config.publicUrl, description: "This Sesame (PUBLIC_URL)" }],
+      tags: apiTags,
       components: {
         securitySchemes: {
           serviceToken: { type: "http", scheme: "bearer", description: "SESAME_API_TOKEN" },
@@ -203,12 +262,18 @@ export async function buildApp(options: AppOptions): Promise<App> {
         },
       },
     },
+    transform: documentOperation,
+    transformObject: declareTags,
+    // Shared schemas keep their name in the document (#/components/schemas/ErrorBody, not def-0).
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
   });
   server.addSchema(ErrorBody);
 
+  // Expected refusals are logged at info; only the unexpected at error, with the stack.
   server.setErrorHandler((error: FastifyError, request, reply) => {
     const appError = toAppError(error);
     if (appError.code === "ERR_INTERNAL") request.log.error({ err: error }, "unexpected error");
+    else request.log.info({ code: appError.code, statusCode: appError.statusCode }, "request refused");
     const locale = requestLocale(request);
     const t = translator(locale);
     const params = {
@@ -221,12 +286,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
     const message = t(`error.${appError.code}` as MessageKey, params);
     const retryAfter = appError.details.retryAfter;
     if (typeof retryAfter === "number") reply.header("retry-after", String(retryAfter));
-    reply.code(errorCatalogue[appError.code]);
-    if (
-      request.url.startsWith("/api/") ||
-      request.url.startsWith("/healthz") ||
-      request.url.startsWith("/readyz")
-    ) {
+    reply.code(errorCatalogue[appError.code]).header("cache-control", "no-store");
+    if (isApiPath(request.url)) {
       return reply.send({
         error: {
           code: appError.code,

@@ -94,14 +94,14 @@ export async function accountsApi(
 ) {
   const { accounts } = opts;
   const service = {
-    preHandler: requireServiceToken(opts.apiToken),
+    onRequest: requireServiceToken(opts.apiToken),
     schema: { security: [{ serviceToken: [] }] },
   };
 
   app.post<{ Body: Static<typeof CreateAccountBody> }>(
     "/api/v1/accounts",
     {
-      preHandler: service.preHandler,
+      onRequest: service.onRequest,
       schema: {
         ...service.schema,
         tags: ["accounts"],
@@ -122,7 +122,7 @@ export async function accountsApi(
   app.get<{ Params: Static<typeof AddressParams> }>(
     "/api/v1/accounts/:address",
     {
-      preHandler: service.preHandler,
+      onRequest: service.onRequest,
       schema: {
         ...service.schema,
         tags: ["accounts"],
@@ -137,7 +137,7 @@ export async function accountsApi(
   app.post<{ Params: Static<typeof AddressParams>; Body: Static<typeof LockBody> }>(
     "/api/v1/accounts/:address/lock",
     {
-      preHandler: service.preHandler,
+      onRequest: service.onRequest,
       schema: {
         ...service.schema,
         tags: ["accounts"],
@@ -165,7 +165,7 @@ export async function accountsApi(
   app.post<{ Body: Static<typeof EventBody> }>(
     "/api/v1/events",
     {
-      preHandler: service.preHandler,
+      onRequest: service.onRequest,
       schema: {
         ...service.schema,
         tags: ["accounts"],
@@ -183,7 +183,7 @@ export async function accountsApi(
   app.get<{ Params: Static<typeof AddressParams> }>(
     "/api/v1/accounts/:address/audit",
     {
-      preHandler: service.preHandler,
+      onRequest: service.onRequest,
       schema: {
         ...service.schema,
         tags: ["accounts"],

@@ -1,4 +1,5 @@
 import fc from "fast-check";
+import { parsePhoneNumberFromString } from "libphonenumber-js";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../config.js";
 import { MINUTE } from "../platform/clock.js";
@@ -50,14 +51,81 @@ describe("addresses and numbers", () => {
     expect(normalizePhone("12", "BE")).toBeNull();
   });
 
-  it("masks without revealing the full value", () => {
-    expect(maskEmail("maria-rosa@gmail.example")).toBe("m******a@g***l.example");
-    expect(maskPhone("+32470123456")).toBe("+32•••••••56");
+  it("keeps one form of an address: NFC, no trailing dot, no invisible characters", () => {
+    const nfc = "jos\u00e9@x.example";
+    expect(normalizeEmail("jose\u0301@x.example")).toBe(nfc);
+    expect(normalizeEmail("JOSE\u0301@X.example.")).toBe(nfc);
+    // Lower-casing can undo NFC (capital iota with dialytika, then an acute): normalised again after.
+    const greek = normalizeEmail("\u03aa\u0301@x.example")!;
+    expect(greek).toBe(greek.normalize("NFC"));
+    expect(normalizeEmail("\u03ca\u0301@x.example")).toBe(greek);
+    for (const invisible of [
+      "jos\u00e9\u200b@x.example", // zero-width space
+      "jos\u00e9@x\u200c.example", // zero-width non-joiner
+      "\u202ejos\u00e9@x.example", // right-to-left override
+      "jos\u00e9\u2066@x.example", // left-to-right isolate
+      "jos\u00e9\u00ad@x.example", // soft hyphen
+      "\ufeffjos\u00e9@x.example", // byte order mark
+      "jos\u00e9\u0000@x.example",
+      "a@b..example",
+      "a@b.example..",
+    ])
+      expect(normalizeEmail(invisible), JSON.stringify(invisible)).toBeNull();
+  });
+
+  it("masks mail and phone alike, grouped as they are written", () => {
+    expect(maskEmail("maria-rosa@gmail.example")).toBe("m••••a@g•••l.example");
+    expect(maskPhone("+32470123456")).toBe("+32 4•• •• •• 56");
+    expect(maskPhone("+33612345678")).toBe("+33 6 •• •• •• 78");
+  });
+
+  it("shows at most the first and last character of the local part and of the domain's first label", () => {
+    const shape = (part: string, masked: string) => {
+      const chars = [...part];
+      const visible = [...masked].filter((c) => c !== "•");
+      if (chars.length <= 1) return masked === "•";
+      if (visible[0] !== chars[0] || !masked.includes("•")) return false;
+      return chars.length === 2 ? visible.length === 1 : visible.length === 2 && visible[1] === chars.at(-1);
+    };
     fc.assert(
       fc.property(fc.emailAddress(), (address) => {
         const masked = maskEmail(address);
-        return masked !== address || address.split("@")[0]!.length <= 1;
+        const [local, domain] = [address.slice(0, address.lastIndexOf("@")), address.split("@").at(-1)!];
+        const [maskedLocal, maskedDomain] = [
+          masked.slice(0, masked.lastIndexOf("@")),
+          masked.split("@").at(-1)!,
+        ];
+        const [label, ...rest] = domain.split(".");
+        const [maskedLabel, ...maskedRest] = maskedDomain.split(".");
+        return (
+          shape(local, maskedLocal) && shape(label!, maskedLabel!) && maskedRest.join(".") === rest.join(".")
+        );
       }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it("shows at most the country code, one national digit and the last two digits of a phone", () => {
+    const countries = ["BE", "FR", "NL", "DE", "LU", "MA", "GB", "US"] as const;
+    fc.assert(
+      fc.property(fc.constantFrom(...countries), fc.stringMatching(/^[1-9]\d{5,11}$/), (country, digits) => {
+        const e164 = normalizePhone(digits, country);
+        fc.pre(e164 !== null);
+        const parsed = parsePhoneNumberFromString(e164!)!;
+        const countryCode = `+${parsed.countryCallingCode}`;
+        const national = parsed.nationalNumber;
+        const masked = maskPhone(e164!);
+        const visibleNational = masked.slice(countryCode.length).replace(/\D/g, "");
+        // At most the first and the last two national digits; all three once the number is long enough.
+        const allowed = `${national[0]}${national.slice(-2)}`;
+        return (
+          masked.startsWith(`${countryCode} `) &&
+          allowed.endsWith(visibleNational) &&
+          (national.length < 6 || visibleNational === allowed) &&
+          masked.replace(/[^\d•]/g, "").length === e164!.length - 1
+        );
+      }),
+      { numRuns: 1000 },
     );
   });
 });

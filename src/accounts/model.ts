@@ -17,10 +17,23 @@ export interface LockView {
 
 // Deliberately simple: one @, no spaces, a dot in the domain. Deliverability is proven by a code, not a regex.
 const EMAIL = /^[^\s@<>()"',;:]+@[^\s@<>()"',;:]+\.[^\s@<>()"',;:]+$/;
+// Characters that show nothing (zero-width, bidi controls, other format and control characters):
+// they would let two addresses that look the same be two accounts.
+const INVISIBLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}]/u;
 
+/**
+ * The one form of an address: Unicode NFC, lower case, no trailing dot on the domain. Null when it
+ * is not an address or holds an invisible character.
+ */
 export const normalizeEmail = (value: string): string | null => {
-  const trimmed = value.trim().toLowerCase();
-  return trimmed.length <= 254 && EMAIL.test(trimmed) ? trimmed : null;
+  // trim() would silently drop a BOM (U+FEFF), which is refused like any invisible character.
+  if (value.includes("\uFEFF")) return null;
+  const trimmed = value.normalize("NFC").trim().toLowerCase().normalize("NFC");
+  if (INVISIBLE.test(trimmed)) return null;
+  const address = trimmed.endsWith(".") ? trimmed.slice(0, -1) : trimmed;
+  const domain = address.slice(address.lastIndexOf("@") + 1);
+  if (domain.split(".").some((label) => label === "")) return null;
+  return address.length <= 254 && EMAIL.test(address) ? address : null;
 };
 
 /** E.164 form of a phone number, read in the account's country when it has no +prefix. */
@@ -32,16 +45,42 @@ export const normalizePhone = (value: string, country?: string | null): string |
   return parsed?.isValid() ? parsed.number : null;
 };
 
-export const maskEmail = (address: string): string => {
-  const [local = "", domain = ""] = address.split("@");
-  const [host = "", ...tld] = domain.split(".");
-  const keep = (s: string) =>
-    s.length <= 2 ? `${s[0] ?? ""}*` : `${s[0]}${"*".repeat(Math.min(s.length - 2, 6))}${s.at(-1)}`;
-  return `${keep(local)}@${keep(host)}${tld.length ? `.${tld.join(".")}` : ""}`;
+const HIDDEN = "•";
+
+/** First and last character, the middle as dots (at most 4, so long names do not show their length). */
+const maskPart = (part: string): string => {
+  const chars = [...part];
+  if (chars.length <= 1) return HIDDEN;
+  if (chars.length === 2) return `${chars[0]}${HIDDEN}`;
+  return `${chars[0]}${HIDDEN.repeat(Math.min(chars.length - 2, 4))}${chars.at(-1)}`;
 };
 
-export const maskPhone = (e164: string): string =>
-  `${e164.slice(0, 3)}${"•".repeat(Math.max(e164.length - 5, 0))}${e164.slice(-2)}`;
+/** `maria-rosa@gmail.example` -> `m••••a@g•••l.example`: the domain's first label masked like the local part. */
+export const maskEmail = (address: string): string => {
+  const at = address.lastIndexOf("@");
+  const [host = "", ...rest] = address.slice(at + 1).split(".");
+  return `${maskPart(address.slice(0, at))}@${maskPart(host)}${rest.length ? `.${rest.join(".")}` : ""}`;
+};
+
+/**
+ * `+32470123456` -> `+32 4•• •• •• 56`: grouped as the country writes it; only the country code, the
+ * first national digit and the last two digits stay visible.
+ */
+export const maskPhone = (e164: string): string => {
+  const parsed = parsePhoneNumberFromString(e164);
+  const countryCode = parsed ? `+${parsed.countryCallingCode}` : "";
+  const national = parsed ? parsed.formatInternational().slice(countryCode.length) : e164;
+  const digits = national.replace(/\D/g, "").length;
+  const keepFirst = digits >= 6 ? 1 : 0;
+  const keepLast = digits >= 4 ? 2 : 0;
+  let index = 0;
+  const masked = national.replace(/\d/g, (digit) => {
+    const visible = index < keepFirst || index >= digits - keepLast;
+    index += 1;
+    return visible ? digit : HIDDEN;
+  });
+  return `${countryCode}${masked}`;
+};
 
 export const maskAlternate = (kind: "email" | "phone", value: string): string =>
   kind === "email" ? maskEmail(value) : maskPhone(value);

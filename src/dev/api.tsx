@@ -31,7 +31,7 @@ export async function devApi(
   app.post<{ Body: Static<typeof ClockBody> }>(
     "/api/v1/dev/clock",
     {
-      preHandler: requireServiceToken(opts.apiToken),
+      onRequest: requireServiceToken(opts.apiToken),
       schema: {
         tags: ["development"],
         summary: "Move the manual clock forward (SESAME_CLOCK=manual only)",

@@ -21,8 +21,7 @@ export async function helpPages(app: FastifyInstance) {
         </section>
         <section class="card" aria-labelledby="contact">
           <h2 id="contact">{t("home.contact.title")}</h2>
-          <p>{t("home.contact.body")}</p>
-          <p>{t("home.contact.phone")}</p>
+          <p>{t("home.contact.body", { action: t("recover.channel.noaccess") })}</p>
         </section>
         <section class="card" aria-labelledby="signin">
           <h2 id="signin">{t("home.signin.title")}</h2>

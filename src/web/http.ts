@@ -21,7 +21,10 @@ const sameSecret = (a: string, b: string) => {
   return left.length === right.length && timingSafeEqual(left, right);
 };
 
-/** preHandler for routes that only integrations (with SESAME_API_TOKEN) may call. */
+/**
+ * onRequest hook for routes that only integrations (with SESAME_API_TOKEN) may call: it runs before
+ * the body is parsed and validated, so an anonymous caller learns nothing of what the route expects.
+ */
 export const requireServiceToken =
   (apiToken: string | null) => async (request: FastifyRequest, _reply: FastifyReply) => {
     const presented = bearerOf(request);

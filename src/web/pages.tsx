@@ -7,17 +7,32 @@ import { stylesheet } from "./styles.js";
 export interface PageContext {
   locale: Locale;
   t: Translate;
-  /** Current path without query, for the language switcher and the active link. */
+  /** The page's path built from its route (never the raw request path), for the language switcher. */
   path: string;
   csrfToken?: string;
   /** Messages are captured, not sent: every page points to the development mailbox. */
   devMailbox: boolean;
 }
 
+/**
+ * The path of the page from its matched route pattern, parameters filled in encoded: a raw path such
+ * as `//evil.example/login` would make the switcher's links protocol-relative, pointing elsewhere.
+ * Error and unmatched pages link to "/".
+ */
+const routePath = (request: FastifyRequest): string => {
+  const pattern = request.routeOptions?.url;
+  if (!pattern || request.is404) return "/";
+  const params = (request.params ?? {}) as Record<string, unknown>;
+  const path = pattern.replace(/:(\w+)/g, (_whole, name: string) =>
+    encodeURIComponent(String(params[name] ?? "")),
+  );
+  return /^\/(?![/\\])/.test(path) ? path : "/";
+};
+
 export const pageContext = (request: FastifyRequest, locale: Locale, csrfToken?: string): PageContext => ({
   locale,
   t: translator(locale),
-  path: request.url.split("?")[0] ?? "/",
+  path: routePath(request),
   ...(csrfToken ? { csrfToken } : {}),
   devMailbox: request.server.devMailbox,
 });
@@ -164,7 +179,7 @@ export function sendPage(reply: FastifyReply, node: preact.VNode, status = 200) 
 }
 
 export function renderErrorPage(request: FastifyRequest, locale: Locale, message: string): string {
-  const ctx = pageContext(request, locale);
+  const ctx = { ...pageContext(request, locale), path: "/" };
   return renderPage(
     <Layout ctx={ctx} title={ctx.t("error.title")}>
       <div class="card">

@@ -19,8 +19,6 @@ export const de: Record<MessageKey, string> = {
   "home.contact.title": "Support kontaktieren",
   "home.contact.body":
     "Wenn Sie keine Ihrer Ersatzadressen oder -nummern mehr erreichen, starten Sie eine Wiederherstellung und wählen Sie „{action}“: Jemand aus unserem Support-Team übernimmt Ihren Vorgang und hält Sie über eine Adresse Ihrer Wahl auf dem Laufenden.",
-  "home.contact.phone":
-    "Sie können uns auch anrufen; halten Sie Ihre Vorgangsnummer bereit, unser Support-Team wird sie verwenden.",
   "home.signin.title": "Anmelden",
   "home.signin.body": "Sie kennen Ihr Passwort? Melden Sie sich hier an.",
 
@@ -98,6 +96,9 @@ export const de: Record<MessageKey, string> = {
   "error.title": "Etwas ist schiefgelaufen",
   "error.back": "Zurück",
   "error.ERR_VALIDATION": "Einige Ihrer Angaben fehlen oder sind ungültig.",
+  "error.ERR_PAYLOAD_TOO_LARGE": "Diese Anfrage ist zu groß.",
+  "error.ERR_UNSUPPORTED_MEDIA_TYPE":
+    "Diese Anfrage muss als JSON gesendet werden (Content-Type: application/json).",
   "error.ERR_UNAUTHORIZED": "Diese Anfrage erfordert ein gültiges Service-Token.",
   "error.ERR_FORBIDDEN": "Dazu sind Sie nicht berechtigt.",
   "error.ERR_NOT_FOUND": "Diese Seite oder Ressource existiert nicht.",

@@ -20,7 +20,6 @@ export const en = {
   "home.contact.title": "Contact support",
   "home.contact.body":
     "If you can no longer reach any of your backup addresses or numbers, start a recovery and choose “{action}”: a person from our support team takes over your case and keeps you informed at an address you choose.",
-  "home.contact.phone": "You can also call us; keep your case reference at hand, the agent will use it.",
   "home.signin.title": "Sign in",
   "home.signin.body": "Already have your password? Sign in here.",
 
@@ -95,6 +94,8 @@ export const en = {
   "error.title": "Something went wrong",
   "error.back": "Back",
   "error.ERR_VALIDATION": "Some of what you sent is missing or not valid.",
+  "error.ERR_PAYLOAD_TOO_LARGE": "This request is too large.",
+  "error.ERR_UNSUPPORTED_MEDIA_TYPE": "This request must be sent as JSON (Content-Type: application/json).",
   "error.ERR_UNAUTHORIZED": "This request needs a valid service token.",
   "error.ERR_FORBIDDEN": "You are not allowed to do this.",
   "error.ERR_NOT_FOUND": "This page or resource does not exist.",

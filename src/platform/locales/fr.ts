@@ -19,8 +19,6 @@ export const fr: Record<MessageKey, string> = {
   "home.contact.title": "Contacter l'assistance",
   "home.contact.body":
     "Si vous n'avez plus accès à aucune de vos adresses ou numéros de secours, commencez une récupération et choisissez « {action} » : une personne de notre équipe d'assistance prend votre dossier en charge et vous tient au courant à l'adresse de votre choix.",
-  "home.contact.phone":
-    "Vous pouvez aussi nous appeler ; gardez la référence de votre dossier à portée de main, notre conseiller l'utilisera.",
   "home.signin.title": "Se connecter",
   "home.signin.body": "Vous connaissez déjà votre mot de passe ? Connectez-vous ici.",
 
@@ -99,6 +97,9 @@ export const fr: Record<MessageKey, string> = {
   "error.title": "Un problème est survenu",
   "error.back": "Retour",
   "error.ERR_VALIDATION": "Certaines informations envoyées sont manquantes ou non valides.",
+  "error.ERR_PAYLOAD_TOO_LARGE": "Cette requête est trop volumineuse.",
+  "error.ERR_UNSUPPORTED_MEDIA_TYPE":
+    "Cette requête doit être envoyée en JSON (Content-Type: application/json).",
   "error.ERR_UNAUTHORIZED": "Cette demande nécessite un jeton de service valide.",
   "error.ERR_FORBIDDEN": "Cette action ne vous est pas permise.",
   "error.ERR_NOT_FOUND": "Cette page ou cette ressource n'existe pas.",

@@ -19,8 +19,6 @@ export const nl: Record<MessageKey, string> = {
   "home.contact.title": "Contact met de helpdesk",
   "home.contact.body":
     "Kunt u geen van uw herstel-e-mailadressen of -telefoonnummers meer bereiken? Start dan een herstel en kies “{action}”: een medewerker van onze helpdesk neemt uw dossier over en houdt u op de hoogte via een adres dat u zelf kiest.",
-  "home.contact.phone":
-    "U kunt ons ook bellen; houd de referentie van uw dossier bij de hand, de medewerker zal die gebruiken.",
   "home.signin.title": "Aanmelden",
   "home.signin.body": "Weet u uw wachtwoord nog? Meld u hier aan.",
 
@@ -98,6 +96,9 @@ export const nl: Record<MessageKey, string> = {
   "error.title": "Er is iets misgegaan",
   "error.back": "Terug",
   "error.ERR_VALIDATION": "Een deel van wat u hebt verstuurd ontbreekt of is ongeldig.",
+  "error.ERR_PAYLOAD_TOO_LARGE": "Dit verzoek is te groot.",
+  "error.ERR_UNSUPPORTED_MEDIA_TYPE":
+    "Dit verzoek moet als JSON worden verstuurd (Content-Type: application/json).",
   "error.ERR_UNAUTHORIZED": "Voor dit verzoek is een geldig servicetoken nodig.",
   "error.ERR_FORBIDDEN": "U hebt geen toestemming om dit te doen.",
   "error.ERR_NOT_FOUND": "Deze pagina of bron bestaat niet.",
