@@ -381,11 +381,13 @@ describe("sign-in between nodes (PostgreSQL)", () => {
       let started: Promise<T> | undefined;
       await holder.db.transaction().execute(async (tx) => {
         await hold(tx);
-        started = work();
+        const { rows: me } = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(tx);
+        started = (async () => await work())();
+        // Polled from another connection: inside a transaction pg_stat_activity is a frozen snapshot.
         for (let polls = 0; polls < 5000; polls++) {
           const { rows } = await sql<{ n: number }>`
             select count(*)::int as n from pg_stat_activity
-            where pg_backend_pid() = any(pg_blocking_pids(pid))`.execute(tx);
+            where ${me[0]!.pid}::int = any(pg_blocking_pids(pid))`.execute(holder.db);
           if ((rows[0]?.n ?? 0) >= waiting) break;
         }
         await then(tx);
