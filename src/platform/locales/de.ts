@@ -37,7 +37,6 @@ export const de: Record<MessageKey, string> = {
   "signin.locked.other":
     "Ihr Konto wird von unserem Team überprüft. Stellen Sie Ihr Konto wieder her oder kontaktieren Sie den Support.",
   "signin.locked.action": "Mein Konto wiederherstellen",
-  "signin.success.title": "Sie sind angemeldet",
   "signin.success.body": "Willkommen zurück, {name}.",
   "signin.forgot": "Passwort vergessen oder ausgesperrt?",
   "signin.address.missing": "Geben Sie die E-Mail-Adresse Ihres Kontos ein, zum Beispiel lena@beispiel.de.",

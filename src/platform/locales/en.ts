@@ -36,7 +36,6 @@ export const en = {
     "Too many wrong passwords were tried from unknown devices. The lock ends by itself at {until}; you can also recover your account now.",
   "signin.locked.other": "Your account is held by our team. Recover your account or contact support.",
   "signin.locked.action": "Recover my account",
-  "signin.success.title": "You are signed in",
   "signin.success.body": "Welcome back, {name}.",
   "signin.forgot": "Forgot your password or locked out?",
   "signin.address.missing": "Type the email address of your account, like sam@example.com.",

@@ -37,7 +37,6 @@ export const fr: Record<MessageKey, string> = {
   "signin.locked.other":
     "Votre compte est en cours de vérification par notre équipe. Récupérez votre compte ou contactez l'assistance.",
   "signin.locked.action": "Récupérer mon compte",
-  "signin.success.title": "Connexion réussie",
   "signin.success.body": "Bon retour parmi nous, {name}.",
   "signin.forgot": "Mot de passe oublié ou compte bloqué ?",
   "signin.address.missing": "Tapez l'adresse e-mail de votre compte, par exemple marie@exemple.be.",

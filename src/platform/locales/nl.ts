@@ -37,7 +37,6 @@ export const nl: Record<MessageKey, string> = {
   "signin.locked.other":
     "Uw account wordt door ons team gecontroleerd. Herstel uw account of neem contact op met de helpdesk.",
   "signin.locked.action": "Mijn account herstellen",
-  "signin.success.title": "U bent aangemeld",
   "signin.success.body": "Welkom terug, {name}.",
   "signin.forgot": "Wachtwoord vergeten of geblokkeerd?",
   "signin.address.missing": "Typ het e-mailadres van uw account, bijvoorbeeld jan@voorbeeld.be.",
