@@ -192,6 +192,21 @@ describe("known devices are lost", () => {
     expect((await signin(NEW_PASSWORD, hijacker)).statusCode).toBe(423);
     expect((await signin(NEW_PASSWORD, ownersPhone)).statusCode).toBe(200);
   });
+  it("keeps the 20 devices seen last, so a client that never sends its id back cannot grow the list", async () => {
+    const issued: string[] = [];
+    for (let i = 0; i < 21; i++) {
+      issued.push((await signin(STRONG_PASSWORD)).json().deviceId);
+      t.clock.advance(1);
+    }
+    const kept = await t.database.db
+      .selectFrom("known_devices")
+      .select((eb) => eb.fn.countAll().as("n"))
+      .executeTakeFirstOrThrow();
+    expect(Number(kept.n)).toBe(20);
+    await failTenTimes();
+    expect((await signin(STRONG_PASSWORD, issued[0])).statusCode).toBe(423);
+    expect((await signin(STRONG_PASSWORD, issued[20])).statusCode).toBe(200);
+  });
 });
 
 describe("lock order: admin > abuse > compromise > brute_force", () => {
