@@ -97,13 +97,33 @@ export const findKnownDevice = (db: Executor, accountId: string, deviceHash: str
     .where("device_hash", "=", deviceHash)
     .executeTakeFirst();
 
-/** Known from now on (or still), with its failure count back to zero. */
+/** Devices an account knows at most: the ones seen longest ago are forgotten first. */
+export const KNOWN_DEVICES_PER_ACCOUNT = 20;
+
+/**
+ * Known from now on (or still), with its failure count back to zero. A client that never sends its
+ * id back gets a new one at each sign-in, so the list is capped.
+ */
 export async function rememberDevice(db: Executor, accountId: string, deviceHash: string, now: number) {
   const fresh = { last_seen_at: now, failed_signins: 0, failed_window_start: null };
   await db
     .insertInto("known_devices")
     .values({ account_id: accountId, device_hash: deviceHash, first_seen_at: now, ...fresh })
     .onConflict((oc) => oc.columns(["account_id", "device_hash"]).doUpdateSet(fresh))
+    .execute();
+  await db
+    .deleteFrom("known_devices")
+    .where("account_id", "=", accountId)
+    .where("device_hash", "!=", deviceHash)
+    .where("device_hash", "not in", (eb) =>
+      eb
+        .selectFrom("known_devices")
+        .select("device_hash")
+        .where("account_id", "=", accountId)
+        .orderBy("last_seen_at", "desc")
+        .orderBy("first_seen_at", "desc")
+        .limit(KNOWN_DEVICES_PER_ACCOUNT),
+    )
     .execute();
 }
 
