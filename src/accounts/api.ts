@@ -1,10 +1,11 @@
 import { type Static, Type } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
 import { AppError } from "../platform/errors.js";
-import { bearerOf, type PublicRateLimit, requireServiceToken } from "../web/http.js";
+import type { Locale } from "../platform/i18n.js";
+import { bearerOf, type PublicRateLimit, requestLocale, requireServiceToken } from "../web/http.js";
 import { Email, LocaleParam, Password, withErrors } from "../web/schemas.js";
 import { lockReasons, securityEventTypes } from "./model.js";
-import type { AccountsService, AccountView } from "./service.js";
+import type { AccountsService, AccountView, SigninResult } from "./service.js";
 
 const Alternate = Type.Object({
   kind: Type.Union([Type.Literal("email"), Type.Literal("phone")]),
@@ -82,6 +83,33 @@ export const presentAccount = (view: AccountView) => ({
     : {}),
   alternates: view.alternates,
 });
+
+/**
+ * The 423 of a sign-in. Its link follows the request's language, never the account's (that would
+ * tell a stranger the account exists). A throttle answer is the same for every address after the
+ * same failures: brute_force, its end, and Retry-After.
+ */
+function lockedError(
+  result: Exclude<SigninResult, { outcome: "signed_in" }>,
+  publicUrl: string,
+  locale: Locale,
+) {
+  const recoverUrl = `${publicUrl}/recover?lang=${locale}&address=${encodeURIComponent(result.address)}`;
+  if (result.outcome === "throttled")
+    return new AppError("ERR_ACCOUNT_LOCKED", {
+      recoverUrl,
+      lock: { reason: "brute_force", until: iso(result.until) },
+      retryAfter: result.retryAfter,
+    });
+  return new AppError("ERR_ACCOUNT_LOCKED", {
+    recoverUrl,
+    lock: {
+      reason: result.lock.reason,
+      since: iso(result.lock.since),
+      ...(result.lock.until ? { until: iso(result.lock.until) } : {}),
+    },
+  });
+}
 
 export async function accountsApi(
   app: FastifyInstance,
@@ -220,7 +248,10 @@ export async function accountsApi(
         tags: ["sign-in"],
         summary: "Sign in to the built-in directory",
         body: SigninBody,
-        response: withErrors({ 200: Type.Object({ session: Type.String() }) }, [400, 401, 423, 429]),
+        response: withErrors(
+          { 200: Type.Object({ session: Type.String(), deviceId: Type.String() }) },
+          [400, 401, 423, 429],
+        ),
       },
     },
     async (request) => {
@@ -230,16 +261,8 @@ export async function accountsApi(
         request.body.deviceId,
         request.ip,
       );
-      if (result.outcome === "signed_in") return { session: result.session };
-      const recoverUrl = `${opts.publicUrl}/recover?lang=${result.locale}&address=${encodeURIComponent(result.address)}`;
-      throw new AppError("ERR_ACCOUNT_LOCKED", {
-        recoverUrl,
-        lock: {
-          reason: result.lock.reason,
-          since: iso(result.lock.since),
-          ...(result.lock.until ? { until: iso(result.lock.until) } : {}),
-        },
-      });
+      if (result.outcome === "signed_in") return { session: result.session, deviceId: result.deviceId };
+      throw lockedError(result, opts.publicUrl, requestLocale(request));
     },
   );
 
@@ -270,6 +293,22 @@ export async function accountsApi(
         address: session.address,
         expiresAt: iso(Number(session.expiresAt)),
       };
+    },
+  );
+
+  app.delete(
+    "/api/v1/session",
+    {
+      schema: {
+        tags: ["sign-in"],
+        summary: "Sign out: end the session of a bearer token",
+        security: [{ session: [] }],
+        response: withErrors({ 204: Type.Null() }, [401]),
+      },
+    },
+    async (request, reply) => {
+      await accounts.signOut(bearerOf(request) ?? "");
+      return reply.code(204).send();
     },
   );
 }

@@ -6,12 +6,16 @@ import { MINUTE } from "../platform/clock.js";
 import {
   type AccountRow,
   activeLock,
-  afterFailedSignin,
+  knownDeviceAfterFailure,
   lockDurationMs,
+  lockMayReplace,
   maskEmail,
   maskPhone,
   normalizeEmail,
   normalizePhone,
+  type ThrottleRow,
+  throttleAfterFailure,
+  throttleLock,
 } from "./model.js";
 import { passwordStrength, withoutPersonalWords } from "./passwords.js";
 
@@ -130,26 +134,40 @@ describe("addresses and numbers", () => {
   });
 });
 
-describe("brute_force rule", () => {
+const throttle = (changes: Partial<ThrottleRow> = {}): ThrottleRow => ({
+  key_hash: "k",
+  failures: 0,
+  window_start: null,
+  level: 0,
+  locked_since: null,
+  locked_until: null,
+  updated_at: 0,
+  ...changes,
+});
+
+describe("brute_force throttle", () => {
   it("locks at the threshold within the window only", () => {
-    let state = account();
+    let state = throttle();
     for (let i = 1; i < rules.bruteForceThreshold; i++) {
-      const next = afterFailedSignin(state, 1000 * i, rules);
+      const next = throttleAfterFailure(state, 1000 * i, rules);
       expect(next.locked).toBe(false);
       state = { ...state, ...next };
     }
-    const last = afterFailedSignin(state, 20_000, rules);
+    const last = throttleAfterFailure(state, 20_000, rules);
     expect(last).toMatchObject({
       locked: true,
-      lock_reason: "brute_force",
-      lock_until: 20_000 + MINUTE,
-      failed_signins: 0,
+      locked_since: 20_000,
+      locked_until: 20_000 + MINUTE,
+      failures: 0,
+      level: 1,
     });
+    expect(throttleLock({ ...state, ...last }, 20_000 + MINUTE - 1)?.reason).toBe("brute_force");
+    expect(throttleLock({ ...state, ...last }, 20_000 + MINUTE)).toBeNull();
 
     // The same failures spread beyond the window never lock.
-    let slow = account();
+    let slow = throttle();
     for (let i = 0; i < 30; i++) {
-      const next = afterFailedSignin(slow, i * rules.bruteForceWindowMs, rules);
+      const next = throttleAfterFailure(slow, i * rules.bruteForceWindowMs, rules);
       expect(next.locked).toBe(false);
       slow = { ...slow, ...next };
     }
@@ -164,28 +182,28 @@ describe("brute_force rule", () => {
     );
   });
 
-  it("never replaces a stronger lock", () => {
-    fc.assert(
-      fc.property(
-        fc.constantFrom("compromise", "abuse", "admin") as fc.Arbitrary<"compromise">,
-        fc.integer({ min: 0, max: 50 }),
-        (reason, failed) => {
-          const locked = account({
-            lock_reason: reason,
-            lock_since: 0,
-            failed_signins: failed,
-            failed_window_start: 0,
-          });
-          const next = afterFailedSignin(locked, 1000, rules);
-          return !next.locked && next.lock_reason === reason && next.lock_until === null;
-        },
-      ),
-    );
+  it("forgets a known device at 3 times the threshold, within the window", () => {
+    let device = { failed_signins: 0, failed_window_start: null as number | null };
+    for (let i = 1; i < 3 * rules.bruteForceThreshold; i++) {
+      const next = knownDeviceAfterFailure(device, i, rules);
+      expect(next.forget, `failure ${i}`).toBe(false);
+      device = next;
+    }
+    expect(knownDeviceAfterFailure(device, 100, rules).forget).toBe(true);
+    expect(knownDeviceAfterFailure(device, rules.bruteForceWindowMs + 1, rules).forget).toBe(false);
   });
 
-  it("treats a brute_force lock past its end as no lock", () => {
-    const locked = account({ lock_reason: "brute_force", lock_since: 0, lock_until: MINUTE });
-    expect(activeLock(locked, MINUTE - 1)?.reason).toBe("brute_force");
+  it("orders locks admin > abuse > compromise > brute_force, and never lowers one", () => {
+    const order = ["brute_force", "compromise", "abuse", "admin"] as const;
+    for (const [i, current] of order.entries())
+      for (const [j, asked] of order.entries())
+        expect(lockMayReplace(current, asked), `${current}<-${asked}`).toBe(j >= i);
+    for (const asked of order) expect(lockMayReplace(null, asked)).toBe(true);
+  });
+
+  it("treats a lock past its end as no lock", () => {
+    const locked = account({ lock_reason: "compromise", lock_since: 0, lock_until: MINUTE });
+    expect(activeLock(locked, MINUTE - 1)?.reason).toBe("compromise");
     expect(activeLock(locked, MINUTE)).toBeNull();
   });
 });

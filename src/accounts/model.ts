@@ -1,6 +1,6 @@
 import { type CountryCode, parsePhoneNumberFromString } from "libphonenumber-js";
 import type { RiskRules } from "../config.js";
-import type { AccountsTable, LockReason } from "../db/schema.js";
+import type { AccountsTable, LockReason, SigninThrottleTable } from "../db/schema.js";
 
 export type { LockReason };
 export const lockReasons = ["compromise", "brute_force", "abuse", "admin"] as const;
@@ -95,50 +95,83 @@ export function activeLock(account: AccountRow, now: number): LockView | null {
 export const lockDurationMs = (level: number, rules: RiskRules): number =>
   Math.min(rules.bruteForceFirstLockMs * 2 ** Math.min(level, 30), rules.bruteForceMaxLockMs);
 
-export type FailureChange = Pick<
-  AccountRow,
-  "failed_signins" | "failed_window_start" | "brute_force_level" | "lock_reason" | "lock_since" | "lock_until"
->;
+/** Strength of each lock: a lock is never replaced by a weaker one. */
+const lockRank: Record<LockReason, number> = { brute_force: 1, compromise: 2, abuse: 3, admin: 4 };
 
-/**
- * One more failed sign-in from a device the account does not know. Returns the new counters, and a
- * brute_force lock when the threshold is reached inside the window. A stronger lock (compromise,
- * abuse, admin) is never replaced by a temporary one.
- */
-export function afterFailedSignin(
-  account: AccountRow,
+/** Whether `asked` may replace `current` (a lock of the same or a stronger kind). */
+export const lockMayReplace = (current: LockReason | null, asked: LockReason): boolean =>
+  current === null || lockRank[asked] >= lockRank[current];
+
+export type ThrottleRow = SigninThrottleTable;
+
+/** The brute_force lock a throttle row holds at `now`, if any. */
+export const throttleLock = (row: ThrottleRow | undefined, now: number): LockView | null =>
+  row?.locked_until != null && row.locked_until > now
+    ? { reason: "brute_force", since: Number(row.locked_since ?? now), until: Number(row.locked_until) }
+    : null;
+
+/** Failures counted in a window: whether this one opens a new window or adds to the running one. */
+export function nextFailureCount(
+  failures: number,
+  windowStart: number | null,
   now: number,
   rules: RiskRules,
-): FailureChange & { locked: boolean } {
-  const windowOpen =
-    account.failed_window_start !== null && now - account.failed_window_start < rules.bruteForceWindowMs;
-  const failed = windowOpen ? account.failed_signins + 1 : 1;
-  const windowStart = windowOpen ? Number(account.failed_window_start) : now;
-  const current = activeLock(account, now);
-  const unchangedLock = {
-    lock_reason: current ? account.lock_reason : null,
-    lock_since: current ? account.lock_since : null,
-    lock_until: current ? account.lock_until : null,
-  };
-  if (failed < rules.bruteForceThreshold || (current && current.reason !== "brute_force")) {
-    return {
-      failed_signins: failed,
-      failed_window_start: windowStart,
-      brute_force_level: account.brute_force_level,
-      ...unchangedLock,
-      locked: false,
-    };
-  }
+): { failures: number; windowStart: number } {
+  const windowOpen = windowStart !== null && now - windowStart < rules.bruteForceWindowMs;
+  return windowOpen ? { failures: failures + 1, windowStart } : { failures: 1, windowStart: now };
+}
+
+/**
+ * One more failed sign-in on a throttle row (an address, known or not, from a device it does not
+ * know). At the threshold inside the window the row becomes a brute_force lock, each one twice as
+ * long as the previous, up to the maximum.
+ */
+export function throttleAfterFailure(
+  row: ThrottleRow,
+  now: number,
+  rules: RiskRules,
+): Omit<ThrottleRow, "key_hash"> & { locked: boolean } {
+  const { failures, windowStart } = nextFailureCount(row.failures, row.window_start, now, rules);
+  if (failures < rules.bruteForceThreshold)
+    return { ...row, failures, window_start: windowStart, updated_at: now, locked: false };
+  return throttleLocked(row, now, rules);
+}
+
+/** A throttle row turned into its next brute_force lock (failures start again afterwards). */
+export const throttleLocked = (row: ThrottleRow, now: number, rules: RiskRules) => ({
+  failures: 0,
+  window_start: null,
+  level: row.level + 1,
+  locked_since: throttleLock(row, now)?.since ?? now,
+  locked_until: now + lockDurationMs(row.level, rules),
+  updated_at: now,
+  locked: true as const,
+});
+
+/**
+ * One more failed sign-in from a device the account knows. Its owner's typos should not lock her
+ * out, but a stolen device cookie must not guess forever: at 3 times the threshold, inside the
+ * window, the device is forgotten (`forget`), and from then on it is a stranger to the throttle.
+ */
+export function knownDeviceAfterFailure(
+  device: { failed_signins: number; failed_window_start: number | null },
+  now: number,
+  rules: RiskRules,
+): { failed_signins: number; failed_window_start: number; forget: boolean } {
+  const { failures, windowStart } = nextFailureCount(
+    device.failed_signins,
+    device.failed_window_start,
+    now,
+    rules,
+  );
   return {
-    failed_signins: 0,
-    failed_window_start: null,
-    brute_force_level: account.brute_force_level + 1,
-    lock_reason: "brute_force",
-    lock_since: current ? Number(account.lock_since) : now,
-    lock_until: now + lockDurationMs(account.brute_force_level, rules),
-    locked: true,
+    failed_signins: failures,
+    failed_window_start: windowStart,
+    forget: failures >= KNOWN_DEVICE_THRESHOLD_FACTOR * rules.bruteForceThreshold,
   };
 }
+
+export const KNOWN_DEVICE_THRESHOLD_FACTOR = 3;
 
 /** Whether a correct password gets in despite the lock: only a brute_force lock, from a known device. */
 export const lockLetsKnownDeviceIn = (lock: LockView | null, deviceKnown: boolean): boolean =>
@@ -147,3 +180,6 @@ export const lockLetsKnownDeviceIn = (lock: LockView | null, deviceKnown: boolea
 /** Locks that a successful recovery clears; abuse and admin locks stay for a person to review. */
 export const recoveryClears = (reason: LockReason): boolean =>
   reason === "compromise" || reason === "brute_force";
+
+/** How many previous password hashes are kept, and refused as a new password (besides the current). */
+export const PASSWORD_HISTORY_SIZE = 5;

@@ -3,23 +3,28 @@ import type { Tx } from "../db/database.js";
 import type { AlternatesTable } from "../db/schema.js";
 import { auditOfAccount } from "../platform/audit.js";
 import { DAY } from "../platform/clock.js";
-import { auditAccount, inTransaction, type Platform } from "../platform/context.js";
+import { auditAccount, auditSubject, inTransaction, type Platform } from "../platform/context.js";
 import { AppError } from "../platform/errors.js";
 import { newId } from "../platform/ids.js";
 import { randomToken } from "../platform/secrets.js";
 import {
   type AccountRow,
   activeLock,
-  afterFailedSignin,
+  knownDeviceAfterFailure,
   type LockReason,
   type LockView,
-  lockDurationMs,
   lockLetsKnownDeviceIn,
+  lockMayReplace,
   maskAlternate,
   normalizeEmail,
   normalizePhone,
+  PASSWORD_HISTORY_SIZE,
   recoveryClears,
   type SecurityEventType,
+  type ThrottleRow,
+  throttleAfterFailure,
+  throttleLock,
+  throttleLocked,
 } from "./model.js";
 import { decoyPasswordHash, hashPassword, passwordStrength, verifyPassword } from "./passwords.js";
 import * as store from "./store.js";
@@ -47,8 +52,24 @@ export interface AccountView {
 }
 
 export type SigninResult =
-  | { outcome: "signed_in"; session: string; accountId: string; displayName: string | null; address: string }
-  | { outcome: "locked"; lock: LockView; locale: string; address: string };
+  | {
+      outcome: "signed_in";
+      session: string;
+      /** The device id Sesame issued to this client (the one it sent, when valid): it sends it back. */
+      deviceId: string;
+      accountId: string;
+      displayName: string | null;
+      address: string;
+    }
+  /** A compromise, abuse or admin lock: told only after the right password. */
+  | { outcome: "locked"; lock: LockView; address: string }
+  /**
+   * The brute_force throttle of the address: the same answer whatever the password and whether or
+   * not an account has the address (the password is not checked).
+   */
+  | { outcome: "throttled"; until: number; retryAfter: number; address: string };
+
+const DEVICE_ID = /^d1\.([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/;
 
 export class AccountsService {
   constructor(private readonly platform: Platform) {}
@@ -57,8 +78,30 @@ export class AccountsService {
     return this.platform.clock.now();
   }
 
-  private deviceHash(deviceId: string | undefined | null): string | null {
-    return deviceId ? this.platform.secrets.hmac(`device:${deviceId}`) : null;
+  /** A new device id: 128 random bits and Sesame's signature, so a client cannot choose one. */
+  private issueDeviceId(): string {
+    const random = randomToken(16);
+    return `d1.${random}.${this.platform.secrets.hmac(`device-id:${random}`)}`;
+  }
+
+  /**
+   * The stored form of a device id the client sent back, or null when Sesame did not issue it
+   * (absent, malformed, forged): such a client is a device no account knows.
+   */
+  private issuedDeviceHash(deviceId: string | undefined | null): string | null {
+    const parts = deviceId ? DEVICE_ID.exec(deviceId) : null;
+    if (!parts || !this.platform.secrets.matches(`device-id:${parts[1]}`, parts[2]!)) return null;
+    return this.platform.secrets.hmac(`device:${deviceId}`);
+  }
+
+  /** The throttle's key of an address: its HMAC, so the table names no address in clear. */
+  private throttleKey(address: string): string {
+    return this.platform.secrets.hmac(`signin-throttle:${address}`);
+  }
+
+  /** The lock an account is under: its own (compromise, abuse, admin) before its address's throttle. */
+  private lockOf(account: AccountRow, throttle: ThrottleRow | undefined, now: number): LockView | null {
+    return activeLock(account, now) ?? throttleLock(throttle, now);
   }
 
   async createAccount(input: NewAccount, actor: string): Promise<AccountView> {
@@ -140,7 +183,8 @@ export class AccountsService {
   }
 
   private async present(account: AccountRow): Promise<AccountView> {
-    const lock = activeLock(account, this.now());
+    const throttle = await store.findThrottle(this.platform.db, this.throttleKey(account.address));
+    const lock = this.lockOf(account, throttle, this.now());
     const alternates = await store.alternatesOf(this.platform.db, account.id);
     return {
       id: account.id,
@@ -188,49 +232,84 @@ export class AccountsService {
   ): Promise<AccountView> {
     const found = await this.requireByAddress(rawAddress);
     await inTransaction(this.platform, async (tx) => {
+      const throttle = await store.lockThrottleRow(
+        tx,
+        this.platform.dialect,
+        this.throttleKey(found.address),
+        this.now(),
+      );
       const account = await store.lockAccountRow(tx, this.platform.dialect, found.id);
-      await this.applyLock(tx, account, reason, note, actor);
+      await this.applyLock(tx, account, throttle, reason, note, actor);
     });
     return this.viewOf(found.id);
   }
 
+  /**
+   * Locks an account, never lowering its lock: a weaker reason than the lock in force is recorded
+   * as `account.lock_kept` and changes nothing. brute_force goes to the address's throttle.
+   */
   private async applyLock(
     tx: Tx,
     account: AccountRow,
+    throttle: ThrottleRow,
     reason: LockReason,
     note: string | null,
     actor: string,
   ) {
     const now = this.now();
-    const current = activeLock(account, now);
-    const until =
-      reason === "brute_force"
-        ? now + lockDurationMs(account.brute_force_level, this.platform.config.rules)
-        : null;
+    const current = this.lockOf(account, throttle, now);
+    if (current && !lockMayReplace(current.reason, reason)) {
+      await auditAccount(this.platform, tx, account.id, {
+        type: "account.lock_kept",
+        actor,
+        detail: { asked: reason, kept: current.reason },
+      });
+      return;
+    }
+    if (reason === "brute_force") {
+      const { locked: _, ...changes } = throttleLocked(throttle, now, this.platform.config.rules);
+      await store.updateThrottle(tx, throttle.key_hash, changes);
+      await auditAccount(this.platform, tx, account.id, {
+        type: "account.locked",
+        actor,
+        detail: { reason, until: changes.locked_until, ...(note ? { note } : {}) },
+      });
+      return;
+    }
+    const own = activeLock(account, now);
     await store.updateAccount(tx, account.id, {
       lock_reason: reason,
-      lock_since: current?.reason === reason ? current.since : now,
-      lock_until: until,
+      lock_since: own?.reason === reason ? own.since : now,
+      lock_until: null,
       lock_note: note,
-      brute_force_level: reason === "brute_force" ? account.brute_force_level + 1 : account.brute_force_level,
       updated_at: now,
     });
     await auditAccount(this.platform, tx, account.id, {
       type: "account.locked",
       actor,
-      detail: { reason, ...(until ? { until } : {}), ...(note ? { note } : {}) },
+      detail: { reason, ...(note ? { note } : {}) },
     });
-    // A suspected hijacker (or a blocked account) keeps no session; a brute_force lock leaves the
-    // owner's own devices signed in.
-    if (reason !== "brute_force") {
-      const revoked = await store.revokeSessionsOf(tx, account.id, now);
-      if (revoked > 0)
-        await auditAccount(this.platform, tx, account.id, {
-          type: "sessions.revoked",
-          actor,
-          detail: { count: revoked },
-        });
-    }
+    // A suspected hijacker (or a blocked account) keeps no session and no device it may have earned.
+    await this.forgetSessionsAndDevices(tx, account.id, actor);
+  }
+
+  private async forgetSessionsAndDevices(tx: Tx, accountId: string, actor: string, keepDevice?: string) {
+    const now = this.now();
+    const revoked = await store.revokeSessionsOf(tx, accountId, now);
+    if (revoked > 0)
+      await auditAccount(this.platform, tx, accountId, {
+        type: "sessions.revoked",
+        actor,
+        detail: { count: revoked },
+      });
+    const forgotten = await store.forgetDevicesOf(tx, accountId);
+    if (keepDevice) await store.rememberDevice(tx, accountId, keepDevice, now);
+    if (forgotten > 0)
+      await auditAccount(this.platform, tx, accountId, {
+        type: "devices.forgotten",
+        actor,
+        detail: { count: forgotten, keptCompletingDevice: keepDevice !== undefined },
+      });
   }
 
   /** A security event from an integration, run through the configured rules. Unknown addresses are ignored. */
@@ -241,8 +320,14 @@ export class AccountsService {
     const address = normalizeEmail(event.address);
     const found = address ? await store.findAccountByAddress(this.platform.db, address) : undefined;
     if (!found) return;
-    const deviceHash = this.deviceHash(event.deviceId);
+    const deviceHash = this.issuedDeviceHash(event.deviceId);
     await inTransaction(this.platform, async (tx) => {
+      const throttle = await store.lockThrottleRow(
+        tx,
+        this.platform.dialect,
+        this.throttleKey(found.address),
+        this.now(),
+      );
       const account = await store.lockAccountRow(tx, this.platform.dialect, found.id);
       const detail = {
         ...(event.ip ? { ip: event.ip } : {}),
@@ -254,36 +339,66 @@ export class AccountsService {
         detail,
       });
       if (event.type === "signin_failed") {
-        const known = deviceHash ? await store.isKnownDevice(tx, account.id, deviceHash) : false;
-        if (!known) await this.countFailure(tx, account, actor);
+        await this.countFailure(tx, throttle, account, account.address, deviceHash, actor);
         return;
       }
       const action: LockRuleAction =
         event.type === "malware_detected"
           ? this.platform.config.rules.onMalware
           : this.platform.config.rules.onSpamBurst;
-      const current = activeLock(account, this.now());
-      if (action !== "none" && current?.reason !== "compromise") {
-        await this.applyLock(tx, account, action, `rule:${event.type}`, actor);
-      }
+      if (action !== "none") await this.applyLock(tx, account, throttle, action, `rule:${event.type}`, actor);
     });
   }
 
-  private async countFailure(tx: Tx, account: AccountRow, actor: string) {
-    const { locked, ...changes } = afterFailedSignin(account, this.now(), this.platform.config.rules);
-    await store.updateAccount(tx, account.id, { ...changes, updated_at: this.now() });
-    if (locked) {
+  /**
+   * One failed sign-in. From a device the account knows: counted on the device, which is forgotten
+   * at 3 times the threshold. Otherwise counted on the address's throttle, account or not (the
+   * same statements either way).
+   */
+  private async countFailure(
+    tx: Tx,
+    throttle: ThrottleRow,
+    account: AccountRow | undefined,
+    address: string,
+    deviceHash: string | null,
+    actor: string,
+  ): Promise<void> {
+    const now = this.now();
+    const rules = this.platform.config.rules;
+    // Looked up for an unknown address too (under no account id), so both do the same work.
+    const device = deviceHash ? await store.findKnownDevice(tx, account?.id ?? "", deviceHash) : undefined;
+    if (account && device) {
+      const { forget, ...counted } = knownDeviceAfterFailure(device, now, rules);
+      if (!forget) return void (await store.updateKnownDevice(tx, account.id, device.device_hash, counted));
+      await store.forgetDevice(tx, account.id, device.device_hash);
       await auditAccount(this.platform, tx, account.id, {
-        type: "account.locked",
+        type: "device.forgotten",
         actor,
-        detail: { reason: "brute_force", until: changes.lock_until, rule: "failed_signins" },
+        detail: { rule: "failed_signins", failures: counted.failed_signins },
       });
+      return;
     }
+    if (throttleLock(throttle, now)) return;
+    const { locked, ...changes } = throttleAfterFailure(throttle, now, rules);
+    await store.updateThrottle(tx, throttle.key_hash, changes);
+    if (locked)
+      await auditSubject(
+        this.platform,
+        tx,
+        { accountId: account?.id ?? null, address },
+        {
+          type: "account.locked",
+          actor,
+          detail: { reason: "brute_force", until: changes.locked_until, rule: "failed_signins" },
+        },
+      );
   }
 
   /**
    * Sign-in. A wrong password gives the same answer whatever the account's state (or existence);
-   * only a correct password learns that the account is locked.
+   * only a correct password learns of a compromise, abuse or admin lock. During the address's
+   * brute_force throttle a device the account does not know gets one answer, and the password is
+   * not checked at all.
    */
   async signIn(
     rawAddress: string,
@@ -291,52 +406,66 @@ export class AccountsService {
     deviceId: string | undefined,
     ip: string,
   ): Promise<SigninResult> {
-    const address = normalizeEmail(rawAddress);
-    const found = address ? await store.findAccountByAddress(this.platform.db, address) : undefined;
-    const passwordOk = await verifyPassword(found?.password_hash ?? (await decoyPasswordHash()), password);
-    if (!found) throw new AppError("ERR_INVALID_CREDENTIALS");
-    const deviceHash = this.deviceHash(deviceId);
+    const address = normalizeEmail(rawAddress) ?? rawAddress.trim().toLowerCase();
+    const keyHash = this.throttleKey(address);
+    const deviceHash = this.issuedDeviceHash(deviceId);
+    const db = this.platform.db;
+    // The same reads for every address, account or not.
+    const [found, throttle] = await Promise.all([
+      store.findAccountByAddress(db, address),
+      store.findThrottle(db, keyHash),
+    ]);
+    const knownBefore = deviceHash
+      ? (await store.findKnownDevice(db, found?.id ?? "", deviceHash)) !== undefined
+      : false;
+    const throttled = throttleLock(throttle, this.now());
+    // The answer is already decided: spending argon2 time on it would only make a flood cost more.
+    if (throttled && !knownBefore) return this.throttledAnswer(throttled, address);
 
+    const passwordOk = await verifyPassword(found?.password_hash ?? (await decoyPasswordHash()), password);
     const result = await inTransaction(this.platform, async (tx): Promise<SigninResult | null> => {
-      const account = await store.lockAccountRow(tx, this.platform.dialect, found.id);
-      const deviceKnown = deviceHash ? await store.isKnownDevice(tx, account.id, deviceHash) : false;
-      if (!passwordOk || account.password_hash !== found.password_hash) {
-        await auditAccount(this.platform, tx, account.id, {
-          type: "signin.failed",
-          actor: "user",
-          detail: { ip, knownDevice: deviceKnown },
-        });
-        if (!deviceKnown) await this.countFailure(tx, account, "rule:failed_signins");
+      const now = this.now();
+      const counter = await store.lockThrottleRow(tx, this.platform.dialect, keyHash, now);
+      const account = await store.lockAccountRowByAddress(tx, this.platform.dialect, address);
+      const deviceKnown =
+        deviceHash !== null && (await store.findKnownDevice(tx, account?.id ?? "", deviceHash)) !== undefined;
+      const throttledNow = throttleLock(counter, now);
+      if (throttledNow && !deviceKnown) return this.throttledAnswer(throttledNow, address);
+      // The hash that verified must still be the account's: a password changed meanwhile wins.
+      if (!account || !passwordOk || account.password_hash !== found?.password_hash) {
+        await auditSubject(
+          this.platform,
+          tx,
+          { accountId: account?.id ?? null, address },
+          { type: "signin.failed", actor: "user", detail: { ip, knownDevice: deviceKnown } },
+        );
+        await this.countFailure(tx, counter, account, address, deviceHash, "rule:failed_signins");
         return null;
       }
-      const now = this.now();
-      const lock = activeLock(account, now);
+      const lock = this.lockOf(account, counter, now);
       if (!lockLetsKnownDeviceIn(lock, deviceKnown)) {
         await auditAccount(this.platform, tx, account.id, {
           type: "signin.blocked",
           actor: "user",
           detail: { ip, reason: lock!.reason },
         });
-        return { outcome: "locked", lock: lock!, locale: account.locale, address: account.address };
+        return { outcome: "locked", lock: lock!, address: account.address };
       }
       const session = randomToken(32);
+      const issued = deviceHash ? deviceId! : this.issueDeviceId();
+      const issuedHash = deviceHash ?? this.platform.secrets.hmac(`device:${issued}`);
       await store.insertSession(tx, {
         id: newId(),
         account_id: account.id,
         token_hash: this.platform.secrets.hmac(`session:${session}`),
-        device_hash: deviceHash,
+        device_hash: issuedHash,
         created_at: now,
         expires_at: now + SESSION_TTL_MS,
       });
-      if (deviceHash) await store.rememberDevice(tx, account.id, deviceHash, now);
-      if (!lock) {
-        await store.updateAccount(tx, account.id, {
-          failed_signins: 0,
-          failed_window_start: null,
-          brute_force_level: 0,
-          updated_at: now,
-        });
-      }
+      await store.rememberDevice(tx, account.id, issuedHash, now);
+      // The owner is in: failures so far are forgiven, unless a throttle is running (a known device
+      // passed it, while someone else may still be guessing).
+      if (!throttledNow) await store.deleteThrottle(tx, keyHash);
       await auditAccount(this.platform, tx, account.id, {
         type: "signin.succeeded",
         actor: "user",
@@ -345,6 +474,7 @@ export class AccountsService {
       return {
         outcome: "signed_in",
         session,
+        deviceId: issued,
         accountId: account.id,
         displayName: account.display_name,
         address: account.address,
@@ -352,6 +482,11 @@ export class AccountsService {
     });
     if (!result) throw new AppError("ERR_INVALID_CREDENTIALS");
     return result;
+  }
+
+  private throttledAnswer(lock: LockView, address: string): SigninResult {
+    const until = Number(lock.until);
+    return { outcome: "throttled", until, retryAfter: Math.ceil((until - this.now()) / 1000), address };
   }
 
   async sessionOf(token: string) {
@@ -364,14 +499,24 @@ export class AccountsService {
     return session;
   }
 
+  /** Sign-out: ends the session of this token; ERR_SESSION_INVALID when it was not live. */
+  async signOut(token: string): Promise<void> {
+    await inTransaction(this.platform, async (tx) => {
+      const ended = await store.revokeSession(tx, this.platform.secrets.hmac(`session:${token}`), this.now());
+      if (!ended) throw new AppError("ERR_SESSION_INVALID");
+      await auditAccount(this.platform, tx, ended.account_id, { type: "session.ended", actor: "user" });
+    });
+  }
+
   async auditOf(rawAddress: string) {
     const account = await this.requireByAddress(rawAddress);
     return auditOfAccount(this.platform.db, account.id);
   }
 
   /**
-   * The rules a new password must pass (strength, not made of the person's own words, not reused).
-   * Throws ERR_PASSWORD_WEAK (with `hint`, in `locale`) or ERR_PASSWORD_REUSED; returns its hash.
+   * The rules a new password must pass (strength, not made of the person's own words, neither the
+   * current password nor one of the previous five). Throws ERR_PASSWORD_WEAK (with `hint`, in
+   * `locale`) or ERR_PASSWORD_REUSED; returns its hash.
    */
   async checkNewPassword(account: AccountRow, password: string, hint: string): Promise<string> {
     const personal = [
@@ -380,51 +525,67 @@ export class AccountsService {
       account.display_name ?? "",
     ].filter((w) => w.length > 2);
     if (!passwordStrength(password, personal).strong) throw new AppError("ERR_PASSWORD_WEAK", {}, { hint });
-    if (await verifyPassword(account.password_hash, password)) throw new AppError("ERR_PASSWORD_REUSED");
+    const recent = [
+      account.password_hash,
+      ...(await store.previousPasswordHashes(this.platform.db, account.id)),
+    ];
+    const reused = await Promise.all(recent.map((stored) => verifyPassword(stored, password)));
+    if (reused.includes(true)) throw new AppError("ERR_PASSWORD_REUSED");
     return hashPassword(password);
   }
 
   /**
-   * The exit of a recovery, inside the recovery's transaction: new password, compromise and
-   * brute_force locks cleared, every session revoked, failure counters reset.
-   * `completingDeviceId` is the device id (as the client sent it) of the browser or app that
-   * completed the recovery. Returns the lock that stays (abuse, admin), if any.
+   * The exit of a recovery, inside the recovery's transaction: new password (the old one joins the
+   * history), compromise and brute_force locks cleared, every session revoked, every known device
+   * forgotten but the one that completed the recovery, when Sesame issued its id
+   * (`completingDeviceId`, as the client sent it). Returns the lock that stays (abuse, admin), if any.
    */
   async resetAfterRecovery(
     tx: Tx,
     accountId: string,
     passwordHash: string,
     actor: string,
-    _completingDeviceId: string | null,
+    completingDeviceId: string | null,
   ): Promise<LockReason | null> {
-    const account = await store.lockAccountRow(tx, this.platform.dialect, accountId);
     const now = this.now();
-    const lock = activeLock(account, now);
-    const clears = lock === null || recoveryClears(lock.reason);
+    const { address } = (await store.findAccountById(tx, accountId))!;
+    const keyHash = this.throttleKey(address);
+    const throttle = await store.lockThrottleRow(tx, this.platform.dialect, keyHash, now);
+    const account = await store.lockAccountRow(tx, this.platform.dialect, accountId);
+    const own = activeLock(account, now);
+    const lock = this.lockOf(account, throttle, now);
+    const clears = own === null || recoveryClears(own.reason);
+    await store.recordReplacedPassword(tx, accountId, account.password_hash, now, PASSWORD_HISTORY_SIZE);
     await store.updateAccount(tx, accountId, {
       password_hash: passwordHash,
       password_changed_at: now,
-      failed_signins: 0,
-      failed_window_start: null,
-      brute_force_level: 0,
       ...(clears ? { lock_reason: null, lock_since: null, lock_until: null, lock_note: null } : {}),
       updated_at: now,
     });
-    const revoked = await store.revokeSessionsOf(tx, accountId, now);
+    // Guesses at the old password are moot now; the owner starts afresh.
+    await store.deleteThrottle(tx, keyHash);
     await auditAccount(this.platform, tx, accountId, { type: "account.password_reset", actor });
+    const revoked = await store.revokeSessionsOf(tx, accountId, now);
     await auditAccount(this.platform, tx, accountId, {
       type: "sessions.revoked",
       actor,
-      accountId,
       detail: { count: revoked },
     });
-    if (lock && clears)
+    const completing = this.issuedDeviceHash(completingDeviceId);
+    const forgotten = await store.forgetDevicesOf(tx, accountId);
+    if (completing) await store.rememberDevice(tx, accountId, completing, now);
+    await auditAccount(this.platform, tx, accountId, {
+      type: "devices.forgotten",
+      actor,
+      detail: { count: forgotten, keptCompletingDevice: completing !== null },
+    });
+    const lifted = clears ? lock : throttleLock(throttle, now);
+    if (lifted)
       await auditAccount(this.platform, tx, accountId, {
         type: "account.unlocked",
         actor,
-        accountId,
-        detail: { reason: lock.reason },
+        detail: { reason: lifted.reason },
       });
-    return clears ? null : lock!.reason;
+    return clears ? null : own!.reason;
   }
 }

@@ -4,6 +4,7 @@ import pg from "pg";
 import type { Config, DatabaseTimeouts } from "../config.js";
 import * as m001 from "./migrations/001_foundation.js";
 import * as m002 from "./migrations/002_messaging.js";
+import * as m003 from "./migrations/003_accounts_hardening.js";
 import type { Database } from "./schema.js";
 
 export type Db = Kysely<Database>;
@@ -158,7 +159,11 @@ export function openDatabase(database: Config["database"], options: OpenOptions 
   return { db, dialect: "postgres", health, close: () => db.destroy() };
 }
 
-export const migrations = { "001_foundation": m001, "002_messaging": m002 };
+export const migrations = {
+  "001_foundation": m001,
+  "002_messaging": m002,
+  "003_accounts_hardening": m003,
+};
 
 /**
  * Applies pending migrations. `schema` names the PostgreSQL schema that holds Kysely's own migration

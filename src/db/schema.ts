@@ -13,6 +13,8 @@ export interface Database {
   case_events: CaseEventsTable;
   audit_log: AuditLogTable;
   outbox: OutboxTable;
+  signin_throttle: SigninThrottleTable;
+  password_history: PasswordHistoryTable;
 }
 
 export type LockReason = "compromise" | "brute_force" | "abuse" | "admin";
@@ -53,6 +55,9 @@ export interface KnownDevicesTable {
   device_hash: string;
   first_seen_at: number;
   last_seen_at: number;
+  /** Wrong passwords from this device within the window (a higher threshold than strangers get). */
+  failed_signins: number;
+  failed_window_start: number | null;
 }
 
 export interface SessionsTable {
@@ -149,4 +154,29 @@ export interface OutboxTable {
   sent_at: number | null;
   /** The recovery code the message carries, if any (recovery_codes.id). */
   code_id: string | null;
+}
+
+/**
+ * Failed sign-ins per normalised address, keyed by the address's HMAC: the same row and the same
+ * work whether or not an account has the address, so the throttle tells nobody which ones exist.
+ * It holds the brute_force lock (an account's view shows it).
+ */
+export interface SigninThrottleTable {
+  key_hash: string;
+  failures: number;
+  window_start: number | null;
+  /** How many brute_force locks in a row: each one lasts twice the previous. */
+  level: number;
+  locked_since: number | null;
+  locked_until: number | null;
+  updated_at: number;
+}
+
+/** The hashes an account's password had before: a new password may not be one of the last five. */
+export interface PasswordHistoryTable {
+  account_id: string;
+  /** 1, 2, 3... per account: the order of replacement, even within one millisecond. */
+  seq: number;
+  password_hash: string;
+  replaced_at: number;
 }

@@ -35,9 +35,24 @@ export const de: Record<MessageKey, string> = {
   "signin.locked.other":
     "Ihr Konto wird von unserem Team überprüft. Stellen Sie Ihr Konto wieder her oder kontaktieren Sie den Support.",
   "signin.locked.action": "Mein Konto wiederherstellen",
-  "signin.success.title": "Sie sind angemeldet",
   "signin.success.body": "Willkommen zurück, {name}.",
   "signin.forgot": "Passwort vergessen oder ausgesperrt?",
+  "signin.address.missing": "Geben Sie die E-Mail-Adresse Ihres Kontos ein, zum Beispiel lena@beispiel.de.",
+  "signin.address.incomplete":
+    "Geben Sie Ihre vollständige Adresse ein, mit dem @ und dem, was folgt, zum Beispiel lena@beispiel.de.",
+  "signin.password.missing": "Geben Sie Ihr Passwort ein.",
+  "account.title": "Ihr Konto",
+  "account.address": "Adresse",
+  "account.status": "Status",
+  "account.status.active": "Aktiv",
+  "account.status.locked": "Gesperrt",
+  "account.backups": "Ersatzadressen und -nummern",
+  "account.backups.none": "Noch keine.",
+  "account.backups.unverified": "(nicht bestätigt)",
+  "account.signout": "Abmelden",
+  "account.help": "Zurück zum Hilfe-Center",
+  "account.signedout.title": "Sie sind abgemeldet",
+  "account.signedout.body": "Ihre Sitzung auf diesem Gerät ist beendet.",
 
   "recover.start.title": "Ihr Konto wiederherstellen",
   "recover.start.intro":
@@ -121,7 +136,7 @@ export const de: Record<MessageKey, string> = {
     "Für dieses Konto wurden zu viele Codes angefordert. Versuchen Sie es in {retryAfterMinutes} Minuten erneut, oder teilen Sie uns mit, dass Sie keine Ihrer Ersatzadressen erreichen.",
   "error.ERR_RATE_LIMITED": "Zu viele Anfragen. Warten Sie eine Minute und versuchen Sie es erneut.",
   "error.ERR_PASSWORD_WEAK": "Dieses Passwort ist zu leicht zu erraten. {hint}",
-  "error.ERR_PASSWORD_REUSED": "Das ist Ihr aktuelles Passwort. Wählen Sie ein neues.",
+  "error.ERR_PASSWORD_REUSED": "Das ist eines Ihrer letzten Passwörter. Wählen Sie ein neues.",
   "error.ERR_CONTACT_IS_ACCOUNT":
     "Geben Sie eine andere Adresse als die des gesperrten Kontos an: Diese können Sie womöglich nicht lesen.",
   "error.ERR_PHONE_INVALID":

@@ -35,9 +35,24 @@ export const en = {
     "Too many wrong passwords were tried from unknown devices. The lock ends by itself at {until}; you can also recover your account now.",
   "signin.locked.other": "Your account is held by our team. Recover your account or contact support.",
   "signin.locked.action": "Recover my account",
-  "signin.success.title": "You are signed in",
   "signin.success.body": "Welcome back, {name}.",
   "signin.forgot": "Forgot your password or locked out?",
+  "signin.address.missing": "Type the email address of your account, like sam@example.com.",
+  "signin.address.incomplete":
+    "Type your whole address, with the @ and what follows it, like sam@example.com.",
+  "signin.password.missing": "Type your password.",
+  "account.title": "Your account",
+  "account.address": "Address",
+  "account.status": "Status",
+  "account.status.active": "Active",
+  "account.status.locked": "Locked",
+  "account.backups": "Backup addresses and numbers",
+  "account.backups.none": "None yet.",
+  "account.backups.unverified": "(not verified)",
+  "account.signout": "Sign out",
+  "account.help": "Back to the help centre",
+  "account.signedout.title": "You are signed out",
+  "account.signedout.body": "Your session on this device has ended.",
 
   "recover.start.title": "Recover your account",
   "recover.start.intro":
@@ -115,7 +130,7 @@ export const en = {
     "Too many codes were asked for this account. Try again in {retryAfterMinutes} minutes, or tell us you can't reach any of your backup addresses.",
   "error.ERR_RATE_LIMITED": "Too many requests. Wait a minute and try again.",
   "error.ERR_PASSWORD_WEAK": "This password is too easy to guess. {hint}",
-  "error.ERR_PASSWORD_REUSED": "This is your current password. Choose a new one.",
+  "error.ERR_PASSWORD_REUSED": "This is one of your recent passwords. Choose a new one.",
   "error.ERR_CONTACT_IS_ACCOUNT":
     "Give another address than the one of the blocked account: you may not be able to read it.",
   "error.ERR_PHONE_INVALID":

@@ -35,9 +35,24 @@ export const fr: Record<MessageKey, string> = {
   "signin.locked.other":
     "Votre compte est en cours de vérification par notre équipe. Récupérez votre compte ou contactez l'assistance.",
   "signin.locked.action": "Récupérer mon compte",
-  "signin.success.title": "Connexion réussie",
   "signin.success.body": "Bon retour parmi nous, {name}.",
   "signin.forgot": "Mot de passe oublié ou compte bloqué ?",
+  "signin.address.missing": "Tapez l'adresse e-mail de votre compte, par exemple marie@exemple.be.",
+  "signin.address.incomplete":
+    "Tapez votre adresse complète, avec le @ et ce qui suit, par exemple marie@exemple.be.",
+  "signin.password.missing": "Tapez votre mot de passe.",
+  "account.title": "Votre compte",
+  "account.address": "Adresse",
+  "account.status": "État",
+  "account.status.active": "Actif",
+  "account.status.locked": "Bloqué",
+  "account.backups": "Adresses et numéros de secours",
+  "account.backups.none": "Aucun pour l'instant.",
+  "account.backups.unverified": "(non vérifié)",
+  "account.signout": "Me déconnecter",
+  "account.help": "Retour au centre d'aide",
+  "account.signedout.title": "Vous êtes déconnecté",
+  "account.signedout.body": "Votre session sur cet appareil est terminée.",
 
   "recover.start.title": "Récupérer votre compte",
   "recover.start.intro":
@@ -120,7 +135,7 @@ export const fr: Record<MessageKey, string> = {
     "Trop de codes ont été demandés pour ce compte. Réessayez dans {retryAfterMinutes} minutes, ou indiquez-nous que vous n'avez accès à aucune de vos adresses de secours.",
   "error.ERR_RATE_LIMITED": "Trop de demandes. Patientez une minute et réessayez.",
   "error.ERR_PASSWORD_WEAK": "Ce mot de passe est trop facile à deviner. {hint}",
-  "error.ERR_PASSWORD_REUSED": "C'est votre mot de passe actuel. Choisissez-en un nouveau.",
+  "error.ERR_PASSWORD_REUSED": "C'est un de vos mots de passe récents. Choisissez-en un nouveau.",
   "error.ERR_CONTACT_IS_ACCOUNT":
     "Indiquez une autre adresse que celle du compte bloqué : vous ne pourrez peut-être pas la consulter.",
   "error.ERR_PHONE_INVALID":

@@ -35,9 +35,24 @@ export const nl: Record<MessageKey, string> = {
   "signin.locked.other":
     "Uw account wordt door ons team gecontroleerd. Herstel uw account of neem contact op met de helpdesk.",
   "signin.locked.action": "Mijn account herstellen",
-  "signin.success.title": "U bent aangemeld",
   "signin.success.body": "Welkom terug, {name}.",
   "signin.forgot": "Wachtwoord vergeten of geblokkeerd?",
+  "signin.address.missing": "Typ het e-mailadres van uw account, bijvoorbeeld jan@voorbeeld.be.",
+  "signin.address.incomplete":
+    "Typ uw volledige adres, met de @ en wat erna komt, bijvoorbeeld jan@voorbeeld.be.",
+  "signin.password.missing": "Typ uw wachtwoord.",
+  "account.title": "Uw account",
+  "account.address": "Adres",
+  "account.status": "Status",
+  "account.status.active": "Actief",
+  "account.status.locked": "Geblokkeerd",
+  "account.backups": "Reserveadressen en -nummers",
+  "account.backups.none": "Nog geen.",
+  "account.backups.unverified": "(niet bevestigd)",
+  "account.signout": "Afmelden",
+  "account.help": "Terug naar het helpcentrum",
+  "account.signedout.title": "U bent afgemeld",
+  "account.signedout.body": "Uw sessie op dit toestel is beëindigd.",
 
   "recover.start.title": "Uw account herstellen",
   "recover.start.intro":
@@ -118,7 +133,7 @@ export const nl: Record<MessageKey, string> = {
     "Er zijn te veel codes aangevraagd voor dit account. Probeer het over {retryAfterMinutes} minuten opnieuw, of laat ons weten dat u geen van uw herstel-e-mailadressen of -telefoonnummers kunt bereiken.",
   "error.ERR_RATE_LIMITED": "Te veel verzoeken. Wacht een minuut en probeer het opnieuw.",
   "error.ERR_PASSWORD_WEAK": "Dit wachtwoord is te makkelijk te raden. {hint}",
-  "error.ERR_PASSWORD_REUSED": "Dit is uw huidige wachtwoord. Kies een nieuw wachtwoord.",
+  "error.ERR_PASSWORD_REUSED": "Dit is een van uw recente wachtwoorden. Kies een nieuw.",
   "error.ERR_CONTACT_IS_ACCOUNT":
     "Geef een ander adres dan dat van het geblokkeerde account: dat kunt u misschien niet lezen.",
   "error.ERR_PHONE_INVALID":
