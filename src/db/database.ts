@@ -3,6 +3,7 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Transaction
 import pg from "pg";
 import type { Config } from "../config.js";
 import * as m001 from "./migrations/001_foundation.js";
+import * as m004 from "./migrations/004_recovery_cases.js";
 import type { Database } from "./schema.js";
 
 export type Db = Kysely<Database>;
@@ -72,7 +73,7 @@ export function openDatabase(database: Config["database"], options: OpenOptions 
   return { db, dialect: "postgres", close: () => db.destroy() };
 }
 
-export const migrations = { "001_foundation": m001 };
+export const migrations = { "001_foundation": m001, "004_recovery_cases": m004 };
 
 /**
  * Applies pending migrations. `schema` names the PostgreSQL schema that holds Kysely's own migration

@@ -89,18 +89,38 @@ describe("recovery pages, without JavaScript", () => {
       /<input id="code"[^>]*aria-describedby="form-error"[^>]*aria-invalid="true"[^>]*autofocus/,
     );
 
-    // The mail's link only shows the code; a scanner opening it changes nothing.
-    const fromLink = await browser.get(`/recover/${id}/code?code=${code}&lang=fr`);
-    expect(fromLink.body).toContain(`value="${code}"`);
-    expect((await browser.get(`/recover/${id}/code?lang=fr`)).statusCode).toBe(200);
+    // Malformed input is its own message and uses no try.
+    const short = await browser.post(`/recover/${id}/code`, { lang: "fr", code: "12345" });
+    expect(short.statusCode).toBe(400);
+    expect(short.body).toContain("Tapez les 6 chiffres");
 
     const confirmed = await browser.post(`/recover/${id}/code`, { lang: "fr", code });
     expect(confirmed.headers.location).toBe(`/recover/${id}/password?lang=fr`);
-    await browser.get(`/recover/${id}/password?lang=fr`);
-    const weak = await browser.post(`/recover/${id}/password`, { lang: "fr", password: "azerty123" });
+    // The password token travels in an httpOnly, SameSite=Strict cookie scoped to this recovery.
+    expect(String(confirmed.headers["set-cookie"])).toMatch(
+      new RegExp(`sesame_recovery=[\\w-]{43}; Path=/recover/${id}; HttpOnly; SameSite=Strict`),
+    );
+    const passwordPage = await browser.get(`/recover/${id}/password?lang=fr`);
+    expect(passwordPage.body).toContain('name="confirmation"');
+    const mismatch = await browser.post(`/recover/${id}/password`, {
+      lang: "fr",
+      password: NEW_PASSWORD,
+      confirmation: `${NEW_PASSWORD}x`,
+    });
+    expect(mismatch.statusCode).toBe(400);
+    expect(mismatch.body).toContain("ne sont pas identiques");
+    const weak = await browser.post(`/recover/${id}/password`, {
+      lang: "fr",
+      password: "azerty123",
+      confirmation: "azerty123",
+    });
     expect(weak.statusCode).toBe(400);
     expect(weak.body).toContain("trop facile");
-    const saved = await browser.post(`/recover/${id}/password`, { lang: "fr", password: NEW_PASSWORD });
+    const saved = await browser.post(`/recover/${id}/password`, {
+      lang: "fr",
+      password: NEW_PASSWORD,
+      confirmation: NEW_PASSWORD,
+    });
     expect(saved.headers.location).toBe(`/recover/${id}/done?lang=fr`);
     const done = await browser.get(`/recover/${id}/done?lang=fr`);
     expect(done.body).toContain("Vous avez récupéré votre compte");
@@ -129,16 +149,23 @@ describe("recovery pages, without JavaScript", () => {
     expect(opened.headers.location).toBe(`/recover/${id}/case?lang=fr`);
     const page = await browser.get(`/recover/${id}/case?lang=fr`);
     expect(page.body).toMatch(/SES-[2-9A-Z]{4}-[2-9A-Z]{4}/);
-    expect(page.body).toContain("maria.travail@example.be");
+    // Plain words on when they will hear from us, no jargon; the contact shown masked.
+    expect(page.body).toContain("dans les 2 jours ouvrables");
+    expect(page.body).not.toContain("première tentative");
+    expect(page.body).not.toContain("maria.travail@example.be");
   });
 
-  it("refuses a form without its CSRF token and changes nothing", async () => {
+  it("shows the step again with a fresh form after a stale CSRF token, and changes nothing", async () => {
     const browser = formClient();
     await browser.get("/recover?lang=fr");
     const forged = await browser.post("/recover", { lang: "fr", address: maria.address }, "forged-token");
     expect(forged.statusCode).toBe(403);
-    expect(forged.body).toContain("Ce formulaire a expiré");
+    expect(forged.body).toContain("ce formulaire a été renouvelé");
+    expect(forged.body).toContain(`value="${maria.address}"`);
     expect(await t.database.db.selectFrom("recoveries").selectAll().execute()).toEqual([]);
+    // The fresh form goes through.
+    const again = await browser.post("/recover", { lang: "fr", address: maria.address });
+    expect(again.statusCode).toBe(303);
   });
 
   it("shows the help centre and the pages in all four languages", async () => {
