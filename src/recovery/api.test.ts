@@ -62,7 +62,10 @@ describe("recovery journey", () => {
 
     const confirm = await post(`/api/v1/recovery/${id}/code`, { code });
     expect(confirm.statusCode).toBe(200);
-    expect(confirm.json()).toEqual({ next: "set_password", passwordToken: expect.stringMatching(/^[\w-]{43}$/) });
+    expect(confirm.json()).toEqual({
+      next: "set_password",
+      passwordToken: expect.stringMatching(/^[\w-]{43}$/),
+    });
 
     const done = await setPassword(id, confirm.json().passwordToken);
     expect(done.statusCode).toBe(200);
@@ -307,9 +310,7 @@ describe("recovery journey", () => {
     expect((await accountStatus()).status).toBe("locked");
     expect((await setPassword(id, token)).statusCode).toBe(200);
     // A finished recovery cannot be replayed.
-    expect((await setPassword(id, token, `${NEW_PASSWORD}!`)).statusCode).toBe(
-      409,
-    );
+    expect((await setPassword(id, token, `${NEW_PASSWORD}!`)).statusCode).toBe(409);
   });
 
   it("gives 30 minutes for the new password, then asks for a new code", async () => {
@@ -334,9 +335,7 @@ describe("recovery journey", () => {
     const early = await post(`/api/v1/recovery/${id}/code`, { code: "123456" });
     expect(early.statusCode).toBe(409);
     expect(early.json().error.code).toBe("ERR_RECOVERY_STEP");
-    expect(
-      (await setPassword(id, "not-a-token")).json().error.code,
-    ).toBe("ERR_RECOVERY_STEP");
+    expect((await setPassword(id, "not-a-token")).json().error.code).toBe("ERR_RECOVERY_STEP");
     const missing = await post("/api/v1/recovery/rc_doesnotexist/code", { code: "123456" });
     expect(missing.statusCode).toBe(404);
     expect(missing.json().error.code).toBe("ERR_RECOVERY_NOT_FOUND");

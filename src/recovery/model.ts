@@ -23,7 +23,10 @@ export function firstAttemptOf(
   attempts: Array<{ startedAt: number; completedAt: number | null }>,
 ): number | null {
   const lastSuccess = Math.max(0, ...attempts.map((a) => a.completedAt ?? 0));
-  const open = attempts.filter((a) => a.startedAt >= lastSuccess).map((a) => a.startedAt);
+  // Attempts that ended by that success (itself, or others it closed) belong to the old problem.
+  const open = attempts
+    .filter((a) => a.startedAt >= lastSuccess && (a.completedAt === null || a.completedAt > lastSuccess))
+    .map((a) => a.startedAt);
   return open.length > 0 ? Math.min(...open) : null;
 }
 
