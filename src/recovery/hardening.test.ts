@@ -11,8 +11,8 @@ import {
   type TestApp,
   testApp,
 } from "../../test/helpers.js";
-import { buildApp } from "../server.js";
 import { HOUR as HOUR_MS } from "../platform/clock.js";
+import { buildApp } from "../server.js";
 
 const DAY_MS = 24 * HOUR_MS;
 
@@ -291,7 +291,7 @@ describe("noise never keeps the owner out", () => {
     t = await testApp();
     await createLockedMaria(t);
     const nodes = await otherNodes(4);
-    const ids = [];
+    const ids: string[] = [];
     for (let i = 0; i < 8; i++) ids.push(await start(maria.address, `203.0.113.${i}`));
     const answers = await Promise.all(
       Array.from({ length: 40 }, (_, i) =>
@@ -316,7 +316,7 @@ describe("noise never keeps the owner out", () => {
     t = await testApp();
     await createLockedMaria(t);
     const nodes = await otherNodes(4);
-    const ids = [];
+    const ids: string[] = [];
     for (let i = 0; i < 15; i++) ids.push(await start(maria.address, `203.0.113.${i}`));
     const answers = await Promise.all(
       Array.from({ length: 30 }, (_, i) =>

@@ -312,9 +312,15 @@ export class RecoveryService {
     if (code.attempts >= triesPerCode) throw new AppError("ERR_TOO_MANY_ATTEMPTS");
     if (now >= code.expires_at) throw new AppError("ERR_CODE_EXPIRED");
 
-    const matches = this.platform.secrets.matches(`code:${code.id}:${codeInput(rawCode)}`, code.code_hash);
-    // The right code from an older mail: say a newer one was sent (only its holder can see this).
+    const typed = codeInput(rawCode);
+    const matches = this.platform.secrets.matches(`code:${code.id}:${typed}`, code.code_hash);
+    // The right code from an older mail: say a newer one was sent, using no try (only its holder sees this).
     if (matches && code.voided_at !== null) throw new AppError("ERR_CODE_SUPERSEDED");
+    if (!matches) {
+      const older = await store.voidedCodesOf(this.platform.db, id);
+      if (older.some((o) => this.platform.secrets.matches(`code:${o.id}:${typed}`, o.code_hash)))
+        throw new AppError("ERR_CODE_SUPERSEDED");
+    }
     const wrongKey = this.capKey("wrong-code", recovery.address);
     const outcome = await inTransaction(this.platform, async (tx) => {
       await this.checkCap(tx, wrongKey, wrongCodesPerAddressPerDay, DAY, "ERR_TOO_MANY_WRONG_CODES");

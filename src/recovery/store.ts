@@ -137,3 +137,15 @@ export const markCodeUsed = async (db: Executor, codeId: string, now: number) =>
     .executeTakeFirst();
   return Number(result.numUpdatedRows) === 1;
 };
+
+/** The recent codes of a recovery that a newer one voided (to tell an older mail's code apart). */
+export const voidedCodesOf = (db: Executor, recoveryId: string, limit = 10) =>
+  db
+    .selectFrom("recovery_codes")
+    .select(["id", "code_hash"])
+    .where("recovery_id", "=", recoveryId)
+    .where("voided_at", "is not", null)
+    .where("code_hash", "is not", null)
+    .orderBy("created_at", "desc")
+    .limit(limit)
+    .execute();
