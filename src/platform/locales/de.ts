@@ -68,8 +68,6 @@ export const de: Record<MessageKey, string> = {
   "recover.code.label": "6-stelliger Code",
   "recover.code.submit": "Bestätigen",
   "recover.code.resend": "Neuen Code senden oder andere Adresse verwenden",
-  "recover.code.fromlink":
-    "Prüfen Sie den Code unten und bestätigen Sie: Es ändert sich nichts, bevor Sie auf die Schaltfläche klicken.",
   "recover.code.sentto": "Sie haben einen Code für {destination} angefordert.",
   "recover.link.title": "Bestätigen Sie, dass Sie es sind",
   "recover.link.intro":

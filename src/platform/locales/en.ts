@@ -66,7 +66,6 @@ export const en = {
   "recover.code.label": "6-digit code",
   "recover.code.submit": "Confirm",
   "recover.code.resend": "Send a new code or use another address",
-  "recover.code.fromlink": "Check the code below and confirm: nothing changes until you press the button.",
   "recover.code.sentto": "You asked for a code at {destination}.",
   "recover.link.title": "Confirm it is you",
   "recover.link.intro":

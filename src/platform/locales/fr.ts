@@ -67,8 +67,6 @@ export const fr: Record<MessageKey, string> = {
   "recover.code.label": "Code à 6 chiffres",
   "recover.code.submit": "Confirmer",
   "recover.code.resend": "Envoyer un nouveau code ou utiliser une autre adresse",
-  "recover.code.fromlink":
-    "Vérifiez le code ci-dessous et confirmez : rien ne change tant que vous n'avez pas appuyé sur le bouton.",
   "recover.code.sentto": "Vous avez demandé un code pour {destination}.",
   "recover.link.title": "Confirmez que c'est bien vous",
   "recover.link.intro":

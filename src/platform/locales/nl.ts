@@ -67,8 +67,6 @@ export const nl: Record<MessageKey, string> = {
   "recover.code.label": "Code van 6 cijfers",
   "recover.code.submit": "Bevestigen",
   "recover.code.resend": "Een nieuwe code sturen of een ander adres gebruiken",
-  "recover.code.fromlink":
-    "Controleer de code hieronder en bevestig: er verandert niets zolang u niet op de knop drukt.",
   "recover.code.sentto": "U vroeg een code aan voor {destination}.",
   "recover.link.title": "Bevestig dat u het bent",
   "recover.link.intro":
