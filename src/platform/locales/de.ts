@@ -100,8 +100,6 @@ export const de: Record<MessageKey, string> = {
 
   "recover.case.title": "Ihr Vorgang ist eröffnet",
   "recover.case.ref": "Ihre Vorgangsnummer: {ref}",
-  "recover.case.next":
-    "Bewahren Sie diese Nummer auf. Unser Support-Team schreibt Ihnen an {contact}. Wenn Sie uns anrufen, nennen Sie diese Nummer: Unser Support-Team sieht Ihren gesamten Verlauf und schickt Sie nicht zurück zum Wiederherstellungslink.",
   "recover.case.when": "Wir schreiben Ihnen innerhalb von 2 Werktagen an {contact}.",
   "recover.case.meanwhile":
     "Bis dahin müssen Sie nichts weiter tun. Wenn Sie wieder Zugriff auf eine Ihrer Ersatzadressen oder -nummern haben, können Sie Ihr Konto weiterhin selbst wiederherstellen.",

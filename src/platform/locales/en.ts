@@ -97,8 +97,6 @@ export const en = {
 
   "recover.case.title": "Your case is open",
   "recover.case.ref": "Your reference: {ref}",
-  "recover.case.next":
-    "Keep this reference. Our support team will write to {contact}. If you call us, give this reference: the agent will see your whole history and will not send you back to the recovery link.",
   "recover.case.when": "We will write to you at {contact} within 2 working days.",
   "recover.case.meanwhile":
     "Meanwhile you do not need to do anything else. If you find one of your backup addresses or numbers again, you can still recover your account yourself.",

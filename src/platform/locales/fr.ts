@@ -99,8 +99,6 @@ export const fr: Record<MessageKey, string> = {
 
   "recover.case.title": "Votre dossier est ouvert",
   "recover.case.ref": "Votre référence : {ref}",
-  "recover.case.next":
-    "Conservez cette référence. Notre équipe d'assistance vous écrira à {contact}. Si vous nous appelez, donnez cette référence : votre conseiller verra tout votre historique et ne vous renverra pas vers le lien de récupération.",
   "recover.case.when": "Nous vous écrirons à {contact} dans les 2 jours ouvrables.",
   "recover.case.meanwhile":
     "En attendant, vous n'avez rien d'autre à faire. Si vous retrouvez l'accès à l'une de vos adresses ou à l'un de vos numéros de secours, vous pouvez toujours récupérer votre compte vous-même.",

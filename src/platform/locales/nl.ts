@@ -99,8 +99,6 @@ export const nl: Record<MessageKey, string> = {
 
   "recover.case.title": "Uw dossier is geopend",
   "recover.case.ref": "Uw referentie: {ref}",
-  "recover.case.next":
-    "Bewaar deze referentie. Onze helpdesk neemt schriftelijk contact met u op via {contact}. Belt u ons, geef dan deze referentie: de medewerker ziet uw hele voorgeschiedenis en stuurt u niet terug naar de herstellink.",
   "recover.case.when": "We schrijven u binnen 2 werkdagen op {contact}.",
   "recover.case.meanwhile":
     "Intussen hoeft u niets anders te doen. Kunt u weer bij een van uw herstel-e-mailadressen of -nummers, dan kunt u uw account nog altijd zelf herstellen.",
