@@ -47,6 +47,17 @@ describe("contacts of a case", () => {
     expect(await mailsTo("intruder@evil.example")).toHaveLength(1);
   });
 
+  it("tell the first contact at most once an hour, so a stranger adding contacts cannot flood it", async () => {
+    await reportNoAccess("maria.work@company.example");
+    for (const newcomer of ["a@evil.example", "b@evil.example", "c@evil.example"])
+      await reportNoAccess(newcomer);
+    expect(await mailsTo("maria.work@company.example")).toHaveLength(2);
+    expect(await t.database.db.selectFrom("case_contacts").selectAll().execute()).toHaveLength(4);
+    t.clock.advance(60 * 60 * 1000 + 1);
+    await reportNoAccess("d@evil.example");
+    expect(await mailsTo("maria.work@company.example")).toHaveLength(3);
+  });
+
   it("get one acknowledgement each, however often they write", async () => {
     await reportNoAccess("maria.work@company.example");
     await reportNoAccess("maria.work@company.example");

@@ -1,6 +1,7 @@
 import { maskAlternate } from "../accounts/model.js";
 import { lockKey, type Tx } from "../db/database.js";
 import { enqueueMessage } from "../messaging/outbox.js";
+import { HOUR } from "../platform/clock.js";
 import { auditAccount, type Platform } from "../platform/context.js";
 import { type Locale, type MessageKey, pickLocale, translator } from "../platform/i18n.js";
 import { newCaseRef, newId } from "../platform/ids.js";
@@ -40,6 +41,8 @@ export interface ContactStatus {
   locale: Locale;
   messages: Array<{ at: number; subjectKey: MessageKey; params: Record<string, string> }>;
 }
+
+const NOTICE_TYPE = "case.contact_added_notice";
 
 /** A message written to one contact, recorded so that their status page can show it. */
 interface ContactMessage {
@@ -157,12 +160,14 @@ export class CasesService {
       extra: { statusUrl: this.statusUrl(token, locale) },
     });
     const first = earlier[0];
-    if (first) {
+    // At most one such notice an hour: a stranger adding contacts must not flood the first one.
+    if (first && (await store.mailsToContactSince(tx, first.id, NOTICE_TYPE, now - HOUR)) === 0) {
       const caseRow = await store.findCaseById(tx, kase.id);
       await this.writeToContact(tx, kase.id, first, pickLocale(caseRow?.locale), {
         subjectKey: "mail.case.contact_added.subject",
         bodyKey: "mail.case.contact_added.body",
         params: { ref: kase.ref, masked: maskAlternate("email", opening.contactEmail) },
+        type: NOTICE_TYPE,
       });
     }
     return { contactId, contactAdded: true };
@@ -174,7 +179,7 @@ export class CasesService {
     caseId: string,
     contact: { id: string; email: string },
     locale: Locale,
-    message: ContactMessage & { extra?: Record<string, string> },
+    message: ContactMessage & { extra?: Record<string, string>; type?: string },
   ) {
     const now = this.platform.clock.now();
     const t = translator(locale);
@@ -188,7 +193,7 @@ export class CasesService {
       id: newId(),
       case_id: caseId,
       at: now,
-      type: "case.mail_to_contact",
+      type: message.type ?? "case.mail_to_contact",
       actor: "system",
       contact_id: contact.id,
       detail: JSON.stringify({

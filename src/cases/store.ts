@@ -61,3 +61,15 @@ export const eventsForContact = (db: Executor, contactId: string) =>
     .orderBy("at")
     .orderBy("id")
     .execute();
+
+/** How many mails of one kind went to a contact since `since`. */
+export async function mailsToContactSince(db: Executor, contactId: string, type: string, since: number) {
+  const row = await db
+    .selectFrom("case_events")
+    .select((eb) => eb.fn.countAll().as("n"))
+    .where("contact_id", "=", contactId)
+    .where("type", "=", type)
+    .where("at", ">", since)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}

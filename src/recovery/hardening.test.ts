@@ -270,6 +270,16 @@ describe("noise never keeps the owner out", () => {
     );
   });
 
+  it("keeps no cap counter longer than the longest window", async () => {
+    t = await testApp();
+    await start("someone@x.example");
+    t.clock.advance(DAY_MS + 1);
+    await start("other@x.example");
+    const rows = await t.database.db.selectFrom("throttle_hits").selectAll().execute();
+    expect(rows).toHaveLength(1);
+    expect(JSON.stringify(rows)).not.toContain("x.example");
+  });
+
   concurrencyTest("holds the start cap against 100 parallel starts on several nodes", async () => {
     t = await testApp();
     const nodes = await otherNodes(4);

@@ -484,10 +484,15 @@ export async function recoveryPages(
             contact,
             explicitLocale(request),
             request.headers["accept-language"] ?? null,
+            sourceOf(request.ip),
           )
         ).recoveryId;
       });
-      if (failed) return refuse(reply, ctx, failed, page);
+      if (failed) {
+        if (typeof failed.details.retryAfter === "number")
+          reply.header("retry-after", String(failed.details.retryAfter));
+        return refuse(reply, ctx, failed, page);
+      }
       return go(reply, id, "case", ctx.locale);
     },
   );

@@ -40,6 +40,8 @@ export interface Confirmed {
 
 const ACTOR = "user";
 const DAY = 24 * HOUR;
+/** The longest window of any cap (wrong codes per day): counters older than this are deleted. */
+const LONGEST_CAP_WINDOW_MS = DAY;
 
 /**
  * The self-service journey. Every answer before the code is the same whether or not the account
@@ -121,6 +123,7 @@ export class RecoveryService {
         "ERR_TOO_MANY_STARTS",
       );
       await store.addHit(tx, startKey, this.now());
+      await store.pruneAllHits(tx, this.now() - LONGEST_CAP_WINDOW_MS);
       await this.insertRecovery(
         tx,
         id,
@@ -515,6 +518,7 @@ export class RecoveryService {
     rawContact: string,
     requestedLocale: string | null,
     acceptLanguage: string | null,
+    source: string,
   ): Promise<{ recoveryId: string; caseRef: string }> {
     if (rawAddress.trim() === "") throw new AppError("ERR_ADDRESS_EMPTY", { field: "address" });
     const address = normalizeEmail(rawAddress);
@@ -525,7 +529,17 @@ export class RecoveryService {
     if (contact === address) throw new AppError("ERR_CONTACT_IS_ACCOUNT");
     const account = await this.accounts.findByAddress(address);
     const id = newRecoveryId();
+    // Its own cap, per address and source: the start cap's noise does not reach it.
+    const noAccessKey = this.capKey("no-access", address, source);
     const caseRef = await inTransaction(this.platform, async (tx) => {
+      await this.checkCap(
+        tx,
+        noAccessKey,
+        this.platform.config.limits.recoveriesPerAccountPerHour,
+        HOUR,
+        "ERR_TOO_MANY_STARTS",
+      );
+      await store.addHit(tx, noAccessKey, this.now());
       await this.insertRecovery(
         tx,
         id,

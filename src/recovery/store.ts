@@ -113,6 +113,10 @@ export const voidLiveCodes = (
   return query.execute();
 };
 
+/** Retention of every cap's counters: nothing older than the longest window is kept. */
+export const pruneAllHits = (db: Executor, before: number) =>
+  db.deleteFrom("throttle_hits").where("at", "<=", before).execute();
+
 export const findCodeByLinkToken = (db: Executor, linkTokenHash: string) =>
   db.selectFrom("recovery_codes").selectAll().where("link_token_hash", "=", linkTokenHash).executeTakeFirst();
 

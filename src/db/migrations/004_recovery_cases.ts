@@ -22,6 +22,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn("at", "bigint", (c) => c.notNull())
     .execute();
   await db.schema.createIndex("throttle_hits_key_at").on("throttle_hits").columns(["key", "at"]).execute();
+  // Retention: rows older than the longest window are deleted by age.
+  await db.schema.createIndex("throttle_hits_at").on("throttle_hits").column("at").execute();
 
   await db.schema
     .createTable("case_contacts")
