@@ -159,10 +159,11 @@ export class CasesService {
       params: { ref: kase.ref },
       extra: { statusUrl: this.statusUrl(token, locale) },
     });
-    const first = earlier[0];
+    // The first contact is the one the case was opened with (contacts may share a millisecond).
+    const caseRow = await store.findCaseById(tx, kase.id);
+    const first = earlier.find((c) => c.email === caseRow?.contact_email) ?? earlier[0];
     // At most one such notice an hour: a stranger adding contacts must not flood the first one.
     if (first && (await store.mailsToContactSince(tx, first.id, NOTICE_TYPE, now - HOUR)) === 0) {
-      const caseRow = await store.findCaseById(tx, kase.id);
       await this.writeToContact(tx, kase.id, first, pickLocale(caseRow?.locale), {
         subjectKey: "mail.case.contact_added.subject",
         bodyKey: "mail.case.contact_added.body",
