@@ -43,10 +43,15 @@ export interface DatabaseTimeouts {
 export interface Limits {
   /** Requests per minute from one IP on each public step; 0 turns it off. */
   perIpPerMinute: number;
-  /** Recovery attempts started for one address per hour. */
+  /** Recovery attempts started for one address from one source (IP, or its /64) per hour. */
   recoveriesPerAccountPerHour: number;
-  /** One-time codes requested for one address per hour (never locks the account). */
+  /**
+   * One-time codes asked per hour for one address and one typed destination (real or decoy alike),
+   * so requests to other destinations never use up the owner's budget. Never locks the account.
+   */
   codesPerAccountPerHour: number;
+  /** Wrong typed codes per address per day, across all its recoveries (links do not count). */
+  wrongCodesPerAddressPerDay: number;
   /** Wrong tries allowed on one code. */
   triesPerCode: number;
 }
@@ -225,6 +230,7 @@ export function loadConfig(env: Env = process.env): Config {
       recoveriesPerAccountPerHour: integer(env, "SESAME_RECOVERIES_PER_ACCOUNT_PER_HOUR", 20, 1),
       codesPerAccountPerHour: integer(env, "SESAME_CODES_PER_ACCOUNT_PER_HOUR", 5, 1),
       triesPerCode: integer(env, "SESAME_TRIES_PER_CODE", 5, 1),
+      wrongCodesPerAddressPerDay: integer(env, "SESAME_WRONG_CODES_PER_ADDRESS_PER_DAY", 20, 1),
     },
     rules: {
       bruteForceThreshold: integer(env, "SESAME_BRUTE_FORCE_THRESHOLD", 10, 1),

@@ -8,6 +8,7 @@ import helmet from "helmet";
 import { accountsApi } from "./accounts/api.js";
 import { accountsPages } from "./accounts/pages.js";
 import { AccountsService } from "./accounts/service.js";
+import { casesPages } from "./cases/pages.js";
 import { CasesService } from "./cases/service.js";
 import type { Config } from "./config.js";
 import { type DbHandle, isReady, isUnavailableError } from "./db/database.js";
@@ -360,7 +361,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await server.register(webAssets);
   await server.register(helpPages);
   await server.register(accountsPages, { accounts, publicRateLimit, secureCookies });
-  await server.register(recoveryPages, { recovery, publicRateLimit });
+  await server.register(recoveryPages, { recovery, publicRateLimit, secureCookies });
+  await server.register(casesPages, { cases });
 
   server.addHook("onClose", async () => {
     await dispatcher.stop();

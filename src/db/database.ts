@@ -5,6 +5,7 @@ import type { Config, DatabaseTimeouts } from "../config.js";
 import * as m001 from "./migrations/001_foundation.js";
 import * as m002 from "./migrations/002_messaging.js";
 import * as m003 from "./migrations/003_accounts_hardening.js";
+import * as m004 from "./migrations/004_recovery_cases.js";
 import type { Database } from "./schema.js";
 
 export type Db = Kysely<Database>;
@@ -163,6 +164,7 @@ export const migrations = {
   "001_foundation": m001,
   "002_messaging": m002,
   "003_accounts_hardening": m003,
+  "004_recovery_cases": m004,
 };
 
 /**

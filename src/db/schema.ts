@@ -11,6 +11,8 @@ export interface Database {
   recovery_codes: RecoveryCodesTable;
   cases: CasesTable;
   case_events: CaseEventsTable;
+  case_contacts: CaseContactsTable;
+  throttle_hits: ThrottleHitsTable;
   audit_log: AuditLogTable;
   outbox: OutboxTable;
   signin_throttle: SigninThrottleTable;
@@ -83,6 +85,9 @@ export interface RecoveriesTable {
   verified_at: number | null;
   completed_at: number | null;
   case_id: string | null;
+  /** HMAC of the one-time token handed out when the code was confirmed; the password step needs it. */
+  password_token_hash: string | null;
+  case_contact_id: string | null;
 }
 
 export interface RecoveryCodesTable {
@@ -99,6 +104,8 @@ export interface RecoveryCodesTable {
   expires_at: number;
   used_at: number | null;
   voided_at: number | null;
+  /** HMAC of the long token in the mail's link (real email codes only). */
+  link_token_hash: string | null;
 }
 
 export interface CasesTable {
@@ -123,6 +130,27 @@ export interface CaseEventsTable {
   type: string;
   actor: string;
   detail: string;
+  /** Set on what was written to one contact: their status page shows only those. */
+  contact_id?: string | null;
+}
+
+/** Contacts of a case: added, never replaced. */
+export interface CaseContactsTable {
+  id: string;
+  case_id: string;
+  email: string;
+  /** How the contact arrived, e.g. "recovery_no_access". */
+  via: string;
+  verified: number;
+  /** HMAC of the contact's own status-link token. */
+  token_hash: string;
+  created_at: number;
+}
+
+/** One row per counted act of a cap; the key is an HMAC (address, source, destination), never in clear. */
+export interface ThrottleHitsTable {
+  key: string;
+  at: number;
 }
 
 export interface AuditLogTable {

@@ -2,6 +2,7 @@ import { type Static, type TSchema, Type } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
 import { explicitLocale, type PublicRateLimit } from "../web/http.js";
 import { Email, LocaleParam, Password, withErrors } from "../web/schemas.js";
+import { sourceOf } from "./model.js";
 import type { RecoveryService } from "./service.js";
 
 const RecoveryParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
@@ -11,7 +12,13 @@ const ChannelBody = Type.Object({
   value: Type.String({ minLength: 1, maxLength: 254 }),
 });
 const CodeBody = Type.Object({ code: Type.String({ minLength: 1, maxLength: 32 }) });
-const PasswordBody = Type.Object({ password: Password });
+const Token = Type.String({ minLength: 1, maxLength: 100 });
+const PasswordBody = Type.Object({
+  password: Password,
+  passwordToken: Token,
+  deviceId: Type.Optional(Type.String({ maxLength: 200 })),
+});
+const LinkBody = Type.Object({ token: Token });
 const NoAccessBody = Type.Object({ contactEmail: Email });
 
 const Next = <T extends string>(next: T, extra: Record<string, TSchema> = {}) =>
@@ -44,6 +51,7 @@ export async function recoveryApi(
         request.body.address,
         explicitLocale(request),
         request.headers["accept-language"] ?? null,
+        sourceOf(request.ip),
       );
       return reply.code(201).send({ recoveryId, next: "choose_channel" });
     },
@@ -74,15 +82,40 @@ export async function recoveryApi(
       config,
       schema: {
         tags,
-        summary: "Confirm the one-time code",
+        summary: "Confirm the one-time code; returns the one-time token the password step needs",
         params: RecoveryParams,
         body: CodeBody,
-        response: withErrors({ 200: Next("set_password") }, [400, 404, 409, 410, 429]),
+        response: withErrors(
+          { 200: Next("set_password", { passwordToken: Type.String() }) },
+          [400, 404, 409, 410, 429],
+        ),
       },
     },
     async (request) => {
-      await recovery.confirmCode(request.params.id, request.body.code);
-      return { next: "set_password" };
+      const { passwordToken } = await recovery.confirmCode(request.params.id, request.body.code);
+      return { next: "set_password", passwordToken };
+    },
+  );
+
+  app.post<{ Body: Static<typeof LinkBody> }>(
+    "/api/v1/recovery/link",
+    {
+      config,
+      schema: {
+        tags,
+        summary: "Confirm the link of a code mail (its token); a GET of the link changes nothing",
+        body: LinkBody,
+        response: withErrors(
+          {
+            200: Next("set_password", { recoveryId: Type.String(), passwordToken: Type.String() }),
+          },
+          [400, 404, 409, 410, 429],
+        ),
+      },
+    },
+    async (request) => {
+      const { recoveryId, passwordToken } = await recovery.confirmLink(request.body.token);
+      return { recoveryId, next: "set_password", passwordToken };
     },
   );
 
@@ -97,12 +130,18 @@ export async function recoveryApi(
         body: PasswordBody,
         response: withErrors(
           { 200: Next("done", { caseRef: Type.Optional(Type.String()) }) },
-          [400, 404, 409, 410, 429],
+          [400, 403, 404, 409, 410, 429],
         ),
       },
     },
     async (request) => {
-      const { caseRef } = await recovery.setPassword(request.params.id, request.body.password);
+      const { password, passwordToken, deviceId } = request.body;
+      const { caseRef } = await recovery.setPassword(
+        request.params.id,
+        password,
+        passwordToken,
+        deviceId ?? null,
+      );
       return { next: "done", ...(caseRef ? { caseRef } : {}) };
     },
   );

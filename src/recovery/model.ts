@@ -23,6 +23,29 @@ export function firstAttemptOf(
   attempts: Array<{ startedAt: number; completedAt: number | null }>,
 ): number | null {
   const lastSuccess = Math.max(0, ...attempts.map((a) => a.completedAt ?? 0));
-  const open = attempts.filter((a) => a.startedAt >= lastSuccess).map((a) => a.startedAt);
+  // Attempts that ended by that success (itself, or others it closed) belong to the old problem.
+  const open = attempts
+    .filter((a) => a.startedAt >= lastSuccess && (a.completedAt === null || a.completedAt > lastSuccess))
+    .map((a) => a.startedAt);
   return open.length > 0 ? Math.min(...open) : null;
+}
+
+/** A typed code counts as a try only when it is well formed: 6 digits, spaces allowed. */
+export const isWellFormedCode = (code: string): boolean => /^\d{6}$/.test(codeInput(code));
+
+/**
+ * The source a cap counts per: the client IP, or its /64 for IPv6 (one subscriber's whole prefix,
+ * which costs nothing to rotate inside).
+ */
+export function sourceOf(ip: string): string {
+  const bare = ip.startsWith("::ffff:") && ip.includes(".") ? ip.slice(7) : ip;
+  if (!bare.includes(":")) return bare;
+  const [head = "", tail] = bare.split("::");
+  const left = head === "" ? [] : head.split(":");
+  const right = tail === undefined || tail === "" ? [] : tail.split(":");
+  const groups = [...left, ...Array(Math.max(8 - left.length - right.length, 0)).fill("0"), ...right];
+  return `${groups
+    .slice(0, 4)
+    .map((g) => Number.parseInt(g || "0", 16).toString(16))
+    .join(":")}::/64`;
 }

@@ -1,19 +1,20 @@
 import { maskAlternate, normalizeEmail, normalizePhone } from "../accounts/model.js";
 import type { AccountsService } from "../accounts/service.js";
 import type { CasesService } from "../cases/service.js";
-import { lockKey } from "../db/database.js";
+import { lockKey, type Tx } from "../db/database.js";
 import type { RecoveriesTable } from "../db/schema.js";
 import { enqueueMessage } from "../messaging/outbox.js";
 import { HOUR } from "../platform/clock.js";
 import { auditAccount, auditSubject, inTransaction, type Platform } from "../platform/context.js";
-import { AppError } from "../platform/errors.js";
+import { AppError, type ErrorCode } from "../platform/errors.js";
 import { formatInstant, type Locale, pickLocale, translator } from "../platform/i18n.js";
 import { newId, newRecoveryId } from "../platform/ids.js";
-import { sixDigitCode } from "../platform/secrets.js";
+import { randomToken, sixDigitCode } from "../platform/secrets.js";
 import {
   codeInput,
   codeTtlMs,
   firstAttemptOf,
+  isWellFormedCode,
   LONGEST_CODE_TTL_MS,
   looksLikePhone,
   PASSWORD_STEP_TTL_MS,
@@ -27,10 +28,20 @@ export interface RecoveryView {
   code: { channel: "email" | "phone"; destination: string; expiresAt: number } | null;
   caseRef: string | null;
   caseSince: number | null;
-  contactEmail: string | null;
+  /** The contact this recovery gave, masked (a page never shows another contact's address). */
+  contactMasked: string | null;
+}
+
+/** What confirming a code (typed or by the mail's link) hands out: only its holder sets the password. */
+export interface Confirmed {
+  recoveryId: string;
+  passwordToken: string;
 }
 
 const ACTOR = "user";
+const DAY = 24 * HOUR;
+/** The longest window of any cap (wrong codes per day): counters older than this are deleted. */
+const LONGEST_CAP_WINDOW_MS = DAY;
 
 /**
  * The self-service journey. Every answer before the code is the same whether or not the account
@@ -51,43 +62,105 @@ export class RecoveryService {
     return this.platform.secrets.hmac(`code:${codeId}:${code}`);
   }
 
+  /** Recovery ids are handles that must not leak: the audit log holds a keyed hash of them. */
+  private recoveryRef(id: string) {
+    return this.platform.secrets.hmac(`recovery-ref:${id}`).slice(0, 22);
+  }
+
+  private passwordTokenKey(id: string, token: string) {
+    return `password-token:${id}:${token}`;
+  }
+
+  private linkTokenHash(token: string) {
+    return this.platform.secrets.hmac(`recovery-link:${token}`);
+  }
+
+  /** A cap's counter key: an HMAC, so addresses, sources and destinations are never stored in clear. */
+  private capKey(kind: string, ...parts: string[]) {
+    return `${kind}:${this.platform.secrets.hmac(`cap:${kind}:${parts.join("\u0000")}`)}`;
+  }
+
+  /**
+   * Checks a cap inside the transaction that counts it, holding a lock on its key so parallel
+   * requests (on any node) cannot all pass. Throws `code` with a Retry-After when it is full.
+   */
+  private async checkCap(tx: Tx, key: string, limit: number, windowMs: number, code: ErrorCode) {
+    const now = this.now();
+    await lockKey(tx, this.platform.dialect, `cap:${key}`);
+    await store.pruneHits(tx, key, now - windowMs);
+    const used = await store.hitsSince(tx, key, now - windowMs);
+    if (used.count >= limit) {
+      const retryAfter = Math.max(Math.ceil(((used.oldest ?? now) + windowMs - now) / 1000), 1);
+      throw new AppError(
+        code,
+        { retryAfter },
+        { retryAfterMinutes: Math.ceil(retryAfter / 60), retryAfterHours: Math.ceil(retryAfter / 3600) },
+      );
+    }
+  }
+
+  /**
+   * Starts a recovery. Capped per address AND source (IP, or /64): strangers starting recoveries
+   * for an address from elsewhere never block its owner. The page's language is the request's only.
+   */
   async start(
     rawAddress: string,
     requestedLocale: string | null,
     acceptLanguage: string | null,
+    source: string,
   ): Promise<{ recoveryId: string }> {
     const address = normalizeEmail(rawAddress);
     if (!address) throw new AppError("ERR_VALIDATION", { field: "address" });
-    const now = this.now();
-    const recent = await store.countRecoveriesSince(this.platform.db, address, now - HOUR);
-    if (recent >= this.platform.config.limits.recoveriesPerAccountPerHour)
-      throw new AppError("ERR_RATE_LIMITED", { retryAfter: 3600 });
     const account = await this.accounts.findByAddress(address);
     const id = newRecoveryId();
+    const startKey = this.capKey("start", address, source);
     await inTransaction(this.platform, async (tx) => {
-      await store.insertRecovery(tx, {
+      await this.checkCap(
+        tx,
+        startKey,
+        this.platform.config.limits.recoveriesPerAccountPerHour,
+        HOUR,
+        "ERR_TOO_MANY_STARTS",
+      );
+      await store.addHit(tx, startKey, this.now());
+      await store.pruneAllHits(tx, this.now() - LONGEST_CAP_WINDOW_MS);
+      await this.insertRecovery(
+        tx,
         id,
         address,
-        account_id: account?.id ?? null,
-        locale: pickLocale(requestedLocale, account?.locale, acceptLanguage),
-        state: "choose_channel",
-        started_at: now,
-        verified_at: null,
-        completed_at: null,
-        case_id: null,
-      });
-      await auditSubject(
-        this.platform,
-        tx,
-        { accountId: account?.id ?? null, address },
-        {
-          type: "recovery.started",
-          actor: ACTOR,
-          detail: { recoveryId: id },
-        },
+        account?.id ?? null,
+        pickLocale(requestedLocale, acceptLanguage),
       );
     });
     return { recoveryId: id };
+  }
+
+  private async insertRecovery(
+    tx: Tx,
+    id: string,
+    address: string,
+    accountId: string | null,
+    locale: Locale,
+  ) {
+    await store.insertRecovery(tx, {
+      id,
+      address,
+      account_id: accountId,
+      locale,
+      state: "choose_channel",
+      started_at: this.now(),
+      verified_at: null,
+      completed_at: null,
+      case_id: null,
+      password_token_hash: null,
+      case_contact_id: null,
+    });
+    await auditSubject(
+      this.platform,
+      tx,
+      { accountId, address },
+      { type: "recovery.started", actor: ACTOR, detail: { recovery: this.recoveryRef(id) } },
+    );
   }
 
   private async requireRecovery(id: string) {
@@ -98,8 +171,9 @@ export class RecoveryService {
 
   /**
    * The person types in full a backup address or number. A code goes there only if it is a verified
-   * alternate of the account; otherwise a decoy code row that can never match keeps the answer,
-   * the attempt counting and the hourly cap identical.
+   * alternate of the account; otherwise a decoy code row that can never match keeps the answer and
+   * the counting identical. Caps count per typed destination, so requests to other destinations
+   * never use up the owner's budget, and a decoy never voids a real code of another recovery.
    */
   async chooseChannel(id: string, kind: "email" | "phone", rawValue: string): Promise<void> {
     // Before anything else, so the answer is the same for every account and every recovery id.
@@ -108,6 +182,7 @@ export class RecoveryService {
     const recovery = await this.requireRecovery(id);
     // Also after the code (say the 30 minutes for the password ran out): a new code must then be confirmed.
     if (recovery.state === "done") throw new AppError("ERR_RECOVERY_STEP");
+    if (rawValue.trim() === "") throw new AppError("ERR_BACKUP_EMPTY", { field: "value" });
     const looksValid = kind === "email" ? normalizeEmail(rawValue) !== null : looksLikePhone(rawValue);
     if (!looksValid)
       throw new AppError(kind === "email" ? "ERR_VALIDATION" : "ERR_PHONE_INVALID", { field: "value" });
@@ -115,32 +190,36 @@ export class RecoveryService {
     const now = this.now();
     const account = recovery.account_id ? await this.accounts.findById(recovery.account_id) : undefined;
     const value = kind === "email" ? normalizeEmail(rawValue)! : normalizePhone(rawValue, account?.country);
+    // The person typed both: saying so reveals nothing, and sends nothing.
+    if (kind === "email" && value === recovery.address)
+      throw new AppError("ERR_BACKUP_IS_ACCOUNT", { field: "value" });
     const alternates = account ? await this.accounts.verifiedAlternates(account.id) : [];
-    // Never the account's own address, never an unverified alternate.
-    const match =
-      value !== null && value !== recovery.address
-        ? alternates.find((a) => a.kind === kind && a.value === value)
-        : undefined;
+    // Never an unverified alternate.
+    const match = value !== null ? alternates.find((a) => a.kind === kind && a.value === value) : undefined;
 
     const code = sixDigitCode();
     const codeId = newId();
     const expiresAt = now + codeTtlMs[kind];
+    const linkToken = match && kind === "email" ? randomToken(32) : null;
     // Masked from what was typed, not from what matched, so the page looks the same for any account.
     const masked = maskAlternate(kind, kind === "email" ? value! : rawValue.replace(/[^\d+]/g, ""));
-    const t = translator(recovery.locale as Locale);
+    const destinationKey = this.capKey("destination", recovery.address, kind, value ?? rawValue.trim());
+    // Messages to the account's own verified alternates speak the account's language.
+    const mailLocale = pickLocale(account?.locale, recovery.locale);
+    const t = translator(mailLocale);
     await inTransaction(this.platform, async (tx) => {
-      // One writer per address at a time: the cap holds and only one code is ever live.
+      // One writer per address at a time: only one real code is ever live.
       await lockKey(tx, this.platform.dialect, `codes:${recovery.address}`);
-      const recent = await store.codesSince(tx, recovery.address, now - HOUR);
-      if (recent.count >= this.platform.config.limits.codesPerAccountPerHour) {
-        const retryAfter = Math.ceil(((recent.oldest ?? now) + HOUR - now) / 1000);
-        throw new AppError(
-          "ERR_TOO_MANY_CODES",
-          { retryAfter },
-          { retryAfterMinutes: Math.ceil(retryAfter / 60) },
-        );
-      }
-      await store.voidLiveCodes(tx, recovery.address, now, LONGEST_CODE_TTL_MS);
+      await this.checkCap(
+        tx,
+        destinationKey,
+        this.platform.config.limits.codesPerAccountPerHour,
+        HOUR,
+        "ERR_TOO_MANY_CODES",
+      );
+      await store.addHit(tx, destinationKey, now);
+      await store.voidLiveCodes(tx, { recoveryId: id }, now, LONGEST_CODE_TTL_MS);
+      if (match) await store.voidLiveCodes(tx, { address: recovery.address }, now, LONGEST_CODE_TTL_MS, true);
       await store.insertCode(tx, {
         id: codeId,
         recovery_id: id,
@@ -153,10 +232,15 @@ export class RecoveryService {
         expires_at: expiresAt,
         used_at: null,
         voided_at: null,
+        link_token_hash: linkToken ? this.linkTokenHash(linkToken) : null,
       });
-      await store.updateRecovery(tx, id, { state: "enter_code", verified_at: null });
+      await store.updateRecovery(tx, id, {
+        state: "enter_code",
+        verified_at: null,
+        password_token_hash: null,
+      });
       if (match) {
-        const link = `${this.platform.config.publicUrl}/recover/${id}/code?code=${code}&lang=${recovery.locale}`;
+        const link = `${this.platform.config.publicUrl}/recover/link?token=${linkToken}&lang=${mailLocale}`;
         await enqueueMessage(
           tx,
           now,
@@ -180,7 +264,7 @@ export class RecoveryService {
           type: match ? "recovery.code_sent" : "recovery.code_refused",
           actor: ACTOR,
           detail: {
-            recoveryId: id,
+            recovery: this.recoveryRef(id),
             channel: kind,
             to: masked,
             ...(match ? { expiresAt } : { reason: "not_a_verified_alternate" }),
@@ -191,35 +275,65 @@ export class RecoveryService {
     if (match) this.platform.wakeOutbox();
   }
 
-  async confirmCode(id: string, rawCode: string): Promise<void> {
+  /** Moves a confirmed recovery to the password step and hands out its one-time password token. */
+  private async markConfirmed(
+    tx: Tx,
+    recovery: { id: string; account_id: string | null },
+    codeId: string,
+    channel: string,
+    via: "typed" | "link",
+  ): Promise<Confirmed> {
+    const now = this.now();
+    const passwordToken = randomToken(32);
+    const advanced =
+      (await store.markCodeUsed(tx, codeId, now)) &&
+      (await store.advanceRecovery(tx, recovery.id, "enter_code", {
+        state: "set_password",
+        verified_at: now,
+        password_token_hash: this.platform.secrets.hmac(this.passwordTokenKey(recovery.id, passwordToken)),
+      }));
+    // Someone confirmed this code first (a second tab, a double click): a clear 409, not "wrong code".
+    if (!advanced) throw new AppError("ERR_RECOVERY_STEP");
+    if (recovery.account_id)
+      await auditAccount(this.platform, tx, recovery.account_id, {
+        type: "recovery.code_verified",
+        actor: ACTOR,
+        detail: { recovery: this.recoveryRef(recovery.id), channel, via },
+      });
+    return { recoveryId: recovery.id, passwordToken };
+  }
+
+  /**
+   * A typed code. Only a well-formed 6-digit code is a try. Besides the tries of each code, wrong
+   * codes are capped per address and day across all its recoveries, for known and unknown addresses
+   * alike; the mail's link is not subject to that budget.
+   */
+  async confirmCode(id: string, rawCode: string): Promise<Confirmed> {
     const recovery = await this.requireRecovery(id);
     if (recovery.state !== "enter_code") throw new AppError("ERR_RECOVERY_STEP");
+    if (!isWellFormedCode(rawCode)) throw new AppError("ERR_CODE_FORMAT", { field: "code" });
     const code = await store.latestCodeOf(this.platform.db, id);
     if (!code) throw new AppError("ERR_RECOVERY_STEP");
     const now = this.now();
-    const { triesPerCode } = this.platform.config.limits;
+    const { triesPerCode, wrongCodesPerAddressPerDay } = this.platform.config.limits;
     if (code.attempts >= triesPerCode) throw new AppError("ERR_TOO_MANY_ATTEMPTS");
     if (now >= code.expires_at) throw new AppError("ERR_CODE_EXPIRED");
 
-    const submitted = codeInput(rawCode);
-    const right =
-      code.voided_at === null &&
-      this.platform.secrets.matches(`code:${code.id}:${submitted}`, code.code_hash);
+    const typed = codeInput(rawCode);
+    const matches = this.platform.secrets.matches(`code:${code.id}:${typed}`, code.code_hash);
+    // The right code from an older mail: say a newer one was sent, using no try (only its holder sees this).
+    if (matches && code.voided_at !== null) throw new AppError("ERR_CODE_SUPERSEDED");
+    if (!matches) {
+      const older = await store.voidedCodesOf(this.platform.db, id);
+      if (older.some((o) => this.platform.secrets.matches(`code:${o.id}:${typed}`, o.code_hash)))
+        throw new AppError("ERR_CODE_SUPERSEDED");
+    }
+    const wrongKey = this.capKey("wrong-code", recovery.address);
     const outcome = await inTransaction(this.platform, async (tx) => {
+      await this.checkCap(tx, wrongKey, wrongCodesPerAddressPerDay, DAY, "ERR_TOO_MANY_WRONG_CODES");
       if (!(await store.takeCodeTry(tx, code.id, triesPerCode))) return "exhausted" as const;
-      if (
-        right &&
-        (await store.markCodeUsed(tx, code.id, now)) &&
-        (await store.advanceRecovery(tx, id, "enter_code", { state: "set_password", verified_at: now }))
-      ) {
-        if (recovery.account_id)
-          await auditAccount(this.platform, tx, recovery.account_id, {
-            type: "recovery.code_verified",
-            actor: ACTOR,
-            detail: { recoveryId: id, channel: code.channel },
-          });
-        return "verified" as const;
-      }
+      if (matches) return this.markConfirmed(tx, recovery, code.id, code.channel, "typed");
+      await store.addHit(tx, wrongKey, now);
       const attemptsLeft = Math.max(triesPerCode - (code.attempts + 1), 0);
       await auditSubject(
         this.platform,
@@ -228,45 +342,81 @@ export class RecoveryService {
         {
           type: "recovery.code_failed",
           actor: ACTOR,
-          detail: { recoveryId: id, attemptsLeft },
+          detail: { recovery: this.recoveryRef(id), attemptsLeft },
         },
       );
       return attemptsLeft;
     });
     if (outcome === "exhausted") throw new AppError("ERR_TOO_MANY_ATTEMPTS");
-    if (outcome !== "verified")
+    if (typeof outcome === "number")
       throw new AppError("ERR_CODE_INVALID", { attemptsLeft: outcome }, { attemptsLeft: outcome });
+    return outcome;
+  }
+
+  /**
+   * The mail's link: its long token proves the mail was read, as the code does, so it is not subject
+   * to the budget of typed guesses. Only the POST that confirms it comes here (a GET changes nothing).
+   */
+  async confirmLink(token: string): Promise<Confirmed> {
+    if (token.length < 20 || token.length > 100) throw new AppError("ERR_LINK_INVALID");
+    const code = await store.findCodeByLinkToken(this.platform.db, this.linkTokenHash(token));
+    if (!code) throw new AppError("ERR_LINK_INVALID");
+    if (code.voided_at !== null) throw new AppError("ERR_CODE_SUPERSEDED");
+    if (this.now() >= code.expires_at) throw new AppError("ERR_CODE_EXPIRED");
+    const recovery = await this.requireRecovery(code.recovery_id);
+    if (recovery.state !== "enter_code" || code.used_at !== null) throw new AppError("ERR_RECOVERY_STEP");
+    return inTransaction(this.platform, (tx) =>
+      this.markConfirmed(tx, recovery, code.id, code.channel, "link"),
+    );
   }
 
   async setPassword(
     id: string,
     password: string,
+    passwordToken: string,
     deviceId: string | null = null,
   ): Promise<{ heldBy: string | null; caseRef: string | null }> {
     const recovery = await this.requireRecovery(id);
     if (recovery.state !== "set_password" || !recovery.account_id) throw new AppError("ERR_RECOVERY_STEP");
+    if (
+      !this.platform.secrets.matches(this.passwordTokenKey(id, passwordToken), recovery.password_token_hash)
+    )
+      throw new AppError("ERR_PASSWORD_TOKEN");
     const now = this.now();
     if (now - Number(recovery.verified_at) > PASSWORD_STEP_TTL_MS) throw new AppError("ERR_RECOVERY_EXPIRED");
     const account = await this.accounts.findById(recovery.account_id);
     if (!account) throw new AppError("ERR_RECOVERY_NOT_FOUND");
-    const t = translator(recovery.locale as Locale);
-    const passwordHash = await this.accounts.checkNewPassword(account, password, t("password.hint.default"));
+    const pageT = translator(recovery.locale as Locale);
+    const passwordHash = await this.accounts.checkNewPassword(
+      account,
+      password,
+      pageT("password.hint.default"),
+    );
+    // The notices go to the account's own address and verified alternates: the account's language.
+    const accountLocale = pickLocale(account.locale);
+    const t = translator(accountLocale);
 
     const result = await inTransaction(this.platform, async (tx) => {
-      if (!(await store.advanceRecovery(tx, id, "set_password", { state: "done", completed_at: now })))
+      if (
+        !(await store.advanceRecovery(tx, id, "set_password", {
+          state: "done",
+          completed_at: now,
+          password_token_hash: null,
+        }))
+      )
         throw new AppError("ERR_RECOVERY_STEP");
       const heldBy = await this.accounts.resetAfterRecovery(tx, account.id, passwordHash, ACTOR, deviceId);
-      await store.voidLiveCodes(tx, recovery.address, now, LONGEST_CODE_TTL_MS);
+      await store.voidLiveCodes(tx, { address: recovery.address }, now, LONGEST_CODE_TTL_MS);
       await store.endOtherRecoveries(tx, account.id, id, now);
       await auditAccount(this.platform, tx, account.id, {
         type: "recovery.completed",
         actor: ACTOR,
-        detail: { recoveryId: id },
+        detail: { recovery: this.recoveryRef(id) },
       });
 
       // Tell every verified alternate and the primary address: the real owner must hear of a takeover.
-      const helpUrl = `${this.platform.config.publicUrl}/?lang=${recovery.locale}`;
-      const at = formatInstant(now, recovery.locale as Locale);
+      const helpUrl = `${this.platform.config.publicUrl}/?lang=${accountLocale}`;
+      const at = formatInstant(now, accountLocale);
       const mailBody = t("mail.recovered.body", { account: account.address, at, helpUrl });
       const recipients = [
         { kind: "email" as const, value: account.address },
@@ -298,6 +448,7 @@ export class RecoveryService {
           accountId: account.id,
           accountAddress: account.address,
           contactEmail: null,
+          via: "recovery_lock_held",
           locale: recovery.locale,
           source: "recovery_lock_held",
           firstAttemptAt: await this.firstAttempt(tx, recovery.address, Number(recovery.started_at)),
@@ -313,12 +464,8 @@ export class RecoveryService {
     return result;
   }
 
-  private async firstAttempt(
-    tx: Parameters<typeof store.attemptsOf>[0],
-    address: string,
-    fallback: number,
-  ): Promise<number> {
-    const attempts = await store.attemptsOf(tx, address, this.now() - 90 * 24 * HOUR);
+  private async firstAttempt(tx: Tx, address: string, fallback: number): Promise<number> {
+    const attempts = await store.attemptsOf(tx, address, this.now() - 90 * DAY);
     return (
       firstAttemptOf(
         attempts.map((a) => ({
@@ -329,45 +476,85 @@ export class RecoveryService {
     );
   }
 
-  /** "I can't reach any of these": never a dead end. Opens (or joins) a case and says what happens next. */
+  /**
+   * "I can't reach any of these": never a dead end, and capped by nothing a stranger can fill.
+   * Opens (or joins) a case; the contact is added to it, never put in place of another.
+   */
   async reportNoAccess(id: string, rawContact: string): Promise<{ caseRef: string }> {
     const recovery = await this.requireRecovery(id);
     if (recovery.state === "done") throw new AppError("ERR_RECOVERY_STEP");
+    if (rawContact.trim() === "") throw new AppError("ERR_CONTACT_EMPTY", { field: "contactEmail" });
     const contact = normalizeEmail(rawContact);
     if (!contact) throw new AppError("ERR_VALIDATION", { field: "contactEmail" });
     if (contact === recovery.address) throw new AppError("ERR_CONTACT_IS_ACCOUNT");
-    const t = translator(recovery.locale as Locale);
 
-    const caseRef = await inTransaction(this.platform, async (tx) => {
-      const current = (await store.findRecovery(tx, id))!;
-      if (current.case_id) {
-        const existing = await this.cases.findById(current.case_id, tx);
-        if (existing) return existing.ref;
-      }
-      const opened = await this.cases.openOrJoin(tx, {
-        accountId: recovery.account_id,
-        accountAddress: recovery.address,
-        contactEmail: contact,
-        locale: recovery.locale,
-        source: "recovery_no_access",
-        firstAttemptAt: await this.firstAttempt(tx, recovery.address, Number(recovery.started_at)),
-        actor: ACTOR,
-        detail: { recoveryId: id },
-      });
-      await store.updateRecovery(tx, id, { case_id: opened.id });
-      // One acknowledgement per case and contact address: repeated attempts join it quietly.
-      if (opened.created || opened.contactChanged) {
-        await enqueueMessage(tx, this.now(), this.platform.secrets, {
-          channel: "email",
-          recipient: contact,
-          subject: t("mail.case.subject", { ref: opened.ref }),
-          body: t("mail.case.body", { ref: opened.ref, account: recovery.address }),
-        });
-      }
-      return opened.ref;
-    });
+    const caseRef = await inTransaction(this.platform, (tx) => this.openCaseFor(tx, recovery, contact));
     this.platform.wakeOutbox();
     return { caseRef };
+  }
+
+  private async openCaseFor(
+    tx: Tx,
+    recovery: NonNullable<Awaited<ReturnType<typeof store.findRecovery>>>,
+    contact: string,
+  ): Promise<string> {
+    const opened = await this.cases.openOrJoin(tx, {
+      accountId: recovery.account_id,
+      accountAddress: recovery.address,
+      contactEmail: contact,
+      via: "recovery_no_access",
+      locale: recovery.locale,
+      source: "recovery_no_access",
+      firstAttemptAt: await this.firstAttempt(tx, recovery.address, Number(recovery.started_at)),
+      actor: ACTOR,
+      detail: { recovery: this.recoveryRef(recovery.id) },
+    });
+    await store.updateRecovery(tx, recovery.id, { case_id: opened.id, case_contact_id: opened.contactId });
+    return opened.ref;
+  }
+
+  /**
+   * "I can't reach any of these" straight from a page that could not start a recovery (its cap was
+   * full): opens the case without the start cap, so noise on the start never blocks this path.
+   */
+  async reportNoAccessWithoutRecovery(
+    rawAddress: string,
+    rawContact: string,
+    requestedLocale: string | null,
+    acceptLanguage: string | null,
+    source: string,
+  ): Promise<{ recoveryId: string; caseRef: string }> {
+    if (rawAddress.trim() === "") throw new AppError("ERR_ADDRESS_EMPTY", { field: "address" });
+    const address = normalizeEmail(rawAddress);
+    if (!address) throw new AppError("ERR_VALIDATION", { field: "address" });
+    if (rawContact.trim() === "") throw new AppError("ERR_CONTACT_EMPTY", { field: "contactEmail" });
+    const contact = normalizeEmail(rawContact);
+    if (!contact) throw new AppError("ERR_VALIDATION", { field: "contactEmail" });
+    if (contact === address) throw new AppError("ERR_CONTACT_IS_ACCOUNT");
+    const account = await this.accounts.findByAddress(address);
+    const id = newRecoveryId();
+    // Its own cap, per address and source: the start cap's noise does not reach it.
+    const noAccessKey = this.capKey("no-access", address, source);
+    const caseRef = await inTransaction(this.platform, async (tx) => {
+      await this.checkCap(
+        tx,
+        noAccessKey,
+        this.platform.config.limits.recoveriesPerAccountPerHour,
+        HOUR,
+        "ERR_TOO_MANY_STARTS",
+      );
+      await store.addHit(tx, noAccessKey, this.now());
+      await this.insertRecovery(
+        tx,
+        id,
+        address,
+        account?.id ?? null,
+        pickLocale(requestedLocale, acceptLanguage),
+      );
+      return this.openCaseFor(tx, (await store.findRecovery(tx, id))!, contact);
+    });
+    this.platform.wakeOutbox();
+    return { recoveryId: id, caseRef };
   }
 
   /** What the pages show of a recovery: masked destination, state, case reference. */
@@ -375,6 +562,9 @@ export class RecoveryService {
     const recovery = await this.requireRecovery(id);
     const code = await store.latestCodeOf(this.platform.db, id);
     const kase = recovery.case_id ? await this.cases.findById(recovery.case_id) : undefined;
+    const contact = recovery.case_contact_id
+      ? await this.cases.findContactById(recovery.case_contact_id)
+      : null;
     return {
       id,
       state: recovery.state,
@@ -384,7 +574,14 @@ export class RecoveryService {
         : null,
       caseRef: kase?.ref ?? null,
       caseSince: kase ? Number(kase.first_attempt_at) : null,
-      contactEmail: kase?.contact_email ?? null,
+      contactMasked: contact ? maskAlternate("email", contact.email) : null,
     };
+  }
+
+  /** After the code: the open case of this address, if any, so the page can mention it. */
+  async openCaseAfterConfirmation(id: string): Promise<string | null> {
+    const recovery = await this.requireRecovery(id);
+    if (recovery.state !== "set_password") return null;
+    return (await this.cases.openCaseRefOf(recovery.address)) ?? null;
   }
 }

@@ -70,27 +70,55 @@ export const latestCodeOf = (db: Executor, recoveryId: string) =>
     .limit(1)
     .executeTakeFirst();
 
-/** How many codes an address was sent since `since`, and when the oldest of them was. */
-export async function codesSince(db: Executor, address: string, since: number) {
+/** How many acts a cap counted under `key` since `since`, and when the oldest of them was. */
+export async function hitsSince(db: Executor, key: string, since: number) {
   const row = await db
-    .selectFrom("recovery_codes")
-    .select((eb) => [eb.fn.countAll().as("count"), eb.fn.min("created_at").as("oldest")])
-    .where("address", "=", address)
-    .where("created_at", ">", since)
+    .selectFrom("throttle_hits")
+    .select((eb) => [eb.fn.countAll().as("count"), eb.fn.min("at").as("oldest")])
+    .where("key", "=", key)
+    .where("at", ">", since)
     .executeTakeFirstOrThrow();
   return { count: Number(row.count), oldest: row.oldest === null ? null : Number(row.oldest) };
 }
 
-/** Voids the codes still usable; none is older than the longest code life, so only those are looked at. */
-export const voidLiveCodes = (db: Executor, address: string, now: number, longestLifeMs: number) =>
-  db
+export const addHit = (db: Executor, key: string, at: number) =>
+  db.insertInto("throttle_hits").values({ key, at }).execute();
+
+/** Forgets the acts of a key that no window looks at any more (the table stays bounded). */
+export const pruneHits = (db: Executor, key: string, before: number) =>
+  db.deleteFrom("throttle_hits").where("key", "=", key).where("at", "<=", before).execute();
+
+/**
+ * Voids the codes still usable; none is older than the longest code life, so only those are looked at.
+ * `realOnly`: only codes that were really sent (a decoy never voids anything beyond its own recovery).
+ */
+export const voidLiveCodes = (
+  db: Executor,
+  where: { address: string } | { recoveryId: string },
+  now: number,
+  longestLifeMs: number,
+  realOnly = false,
+) => {
+  let query = db
     .updateTable("recovery_codes")
     .set({ voided_at: now })
-    .where("address", "=", address)
     .where("created_at", ">", now - longestLifeMs)
     .where("used_at", "is", null)
-    .where("voided_at", "is", null)
-    .execute();
+    .where("voided_at", "is", null);
+  query =
+    "address" in where
+      ? query.where("address", "=", where.address)
+      : query.where("recovery_id", "=", where.recoveryId);
+  if (realOnly) query = query.where("code_hash", "is not", null);
+  return query.execute();
+};
+
+/** Retention of every cap's counters: nothing older than the longest window is kept. */
+export const pruneAllHits = (db: Executor, before: number) =>
+  db.deleteFrom("throttle_hits").where("at", "<=", before).execute();
+
+export const findCodeByLinkToken = (db: Executor, linkTokenHash: string) =>
+  db.selectFrom("recovery_codes").selectAll().where("link_token_hash", "=", linkTokenHash).executeTakeFirst();
 
 /** Takes one try of a code, atomically, so parallel guesses cannot exceed the limit. */
 export async function takeCodeTry(db: Executor, codeId: string, maxTries: number): Promise<boolean> {
@@ -113,3 +141,15 @@ export const markCodeUsed = async (db: Executor, codeId: string, now: number) =>
     .executeTakeFirst();
   return Number(result.numUpdatedRows) === 1;
 };
+
+/** The recent codes of a recovery that a newer one voided (to tell an older mail's code apart). */
+export const voidedCodesOf = (db: Executor, recoveryId: string, limit = 10) =>
+  db
+    .selectFrom("recovery_codes")
+    .select(["id", "code_hash"])
+    .where("recovery_id", "=", recoveryId)
+    .where("voided_at", "is not", null)
+    .where("code_hash", "is not", null)
+    .orderBy("created_at", "desc")
+    .limit(limit)
+    .execute();

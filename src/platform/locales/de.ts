@@ -59,11 +59,15 @@ export const de: Record<MessageKey, string> = {
     "Geben Sie die Adresse des Kontos ein, das Sie zurückhaben möchten. Wir senden nie etwas an diese Adresse: Möglicherweise ist genau sie gesperrt.",
   "recover.start.address": "Adresse Ihres Kontos",
   "recover.start.submit": "Weiter",
+  "recover.example.address": "vorname.nachname@beispiel.de",
+  "form.renewed":
+    "Zu Ihrer Sicherheit wurde dieses Formular erneuert. Prüfen Sie es und senden Sie es noch einmal.",
 
   "recover.channel.title": "Wo können wir Sie erreichen?",
   "recover.channel.intro":
     "Geben Sie eine Ersatz-E-Mail-Adresse oder Ersatz-Telefonnummer, die Sie uns für dieses Konto genannt haben, vollständig ein. Wenn sie übereinstimmt, senden wir dorthin einen 6-stelligen Code.",
-  "recover.channel.email.hint": "Ein anderes Postfach als das gesperrte, zum Beispiel name@gmail.com.",
+  "recover.channel.email.hint":
+    "Ein anderes Postfach als das gesperrte, zum Beispiel vorname.nachname@beispiel.de.",
   "recover.channel.phone.hint": "Mit Ländervorwahl, zum Beispiel +32 470 12 34 56.",
   "recover.channel.kind.email": "E-Mail",
   "recover.channel.kind.phone": "SMS",
@@ -77,16 +81,21 @@ export const de: Record<MessageKey, string> = {
   "recover.code.label": "6-stelliger Code",
   "recover.code.submit": "Bestätigen",
   "recover.code.resend": "Neuen Code senden oder andere Adresse verwenden",
-  "recover.code.fromlink":
-    "Prüfen Sie den Code unten und bestätigen Sie: Es ändert sich nichts, bevor Sie auf die Schaltfläche klicken.",
   "recover.code.sentto": "Sie haben einen Code für {destination} angefordert.",
+  "recover.link.title": "Bestätigen Sie, dass Sie es sind",
+  "recover.link.intro":
+    "Sie haben den Link aus Ihrer Wiederherstellungs-E-Mail geöffnet. Klicken Sie auf die Schaltfläche, um fortzufahren: Bis dahin ändert sich nichts.",
+  "recover.link.submit": "Weiter",
 
   "recover.password.title": "Neues Passwort wählen",
   "recover.password.intro":
-    "Wählen Sie ein Passwort, das Sie hier noch nie verwendet haben. Ein langer Satz aus mehreren Wörtern ist sicher und leicht zu merken.",
+    "Wählen Sie ein Passwort, das Sie in letzter Zeit nicht verwendet haben. Ein langer Satz aus mehreren Wörtern ist sicher und leicht zu merken.",
   "recover.password.deadline":
     "Sie haben 30 Minuten Zeit, es zu wählen; danach fordern Sie einfach einen neuen Code an.",
   "recover.password.label": "Neues Passwort",
+  "recover.password.confirm": "Neues Passwort wiederholen",
+  "recover.password.case":
+    "Ihr Vorgang {ref} bleibt offen; sobald Ihr Passwort gespeichert ist, informieren wir das Team.",
   "recover.password.submit": "Neues Passwort speichern",
 
   "recover.done.title": "Ihr Konto ist wiederhergestellt",
@@ -104,9 +113,12 @@ export const de: Record<MessageKey, string> = {
 
   "recover.case.title": "Ihr Vorgang ist eröffnet",
   "recover.case.ref": "Ihre Vorgangsnummer: {ref}",
-  "recover.case.next":
-    "Bewahren Sie diese Nummer auf. Unser Support-Team schreibt Ihnen an {contact}. Wenn Sie uns anrufen, nennen Sie diese Nummer: Unser Support-Team sieht Ihren gesamten Verlauf und schickt Sie nicht zurück zum Wiederherstellungslink.",
-  "recover.case.clock": "Wir rechnen die Zeit ab Ihrem ersten Versuch ({since}), nicht ab heute.",
+  "recover.case.when": "Wir schreiben Ihnen innerhalb von 2 Werktagen an {contact}.",
+  "recover.case.meanwhile":
+    "Bis dahin müssen Sie nichts weiter tun. Wenn Sie wieder Zugriff auf eine Ihrer Ersatzadressen oder -nummern haben, können Sie Ihr Konto weiterhin selbst wiederherstellen.",
+  "cases.status.title": "Ihr Vorgang",
+  "cases.status.written": "Was wir Ihnen geschrieben haben",
+  "cases.status.none": "Noch nichts.",
 
   "error.title": "Etwas ist schiefgelaufen",
   "error.back": "Zurück",
@@ -129,12 +141,34 @@ export const de: Record<MessageKey, string> = {
     "Dieser Schritt ist gerade nicht verfügbar. Fahren Sie dort fort, wo die Wiederherstellung steht.",
   "error.ERR_RECOVERY_EXPIRED":
     "Diese Wiederherstellung hat zu lange gedauert und ist beendet. Beginnen Sie von vorn: Es dauert nur eine Minute.",
+  "error.ERR_PASSWORD_TOKEN":
+    "Für diesen Schritt muss Ihr Code bestätigt sein. Bestätigen Sie den Code erneut oder fordern Sie einen neuen an.",
+  "error.ERR_CODE_FORMAT":
+    "Geben Sie die 6 Ziffern des Codes ein, zum Beispiel 123 456. Dieser Versuch wurde nicht gezählt.",
+  "error.ERR_CODE_SUPERSEDED":
+    "Inzwischen wurde ein neuerer Code gesendet. Verwenden Sie den Code oder den Link aus der neuesten Nachricht.",
+  "error.ERR_LINK_INVALID":
+    "Dieser Link ist nicht gültig. Öffnen Sie den Link aus der neuesten E-Mail oder geben Sie deren Code ein.",
+  "error.ERR_TOO_MANY_WRONG_CODES":
+    "Für diese Adresse wurden heute zu viele falsche Codes eingegeben. Versuchen Sie es in {retryAfterHours} Stunden erneut, oder öffnen Sie den Link in Ihrer neuesten E-Mail: Er funktioniert weiterhin.",
+  "error.ERR_TOO_MANY_STARTS":
+    "Von Ihrer Verbindung aus wurden zu viele Wiederherstellungen für diese Adresse gestartet. Versuchen Sie es in {retryAfterMinutes} Minuten erneut, oder teilen Sie uns mit, dass Sie keine Ihrer Ersatzadressen erreichen.",
+  "error.ERR_ADDRESS_EMPTY": "Geben Sie die Adresse des Kontos ein, das Sie zurückhaben möchten.",
+  "error.ERR_ADDRESS_INCOMPLETE": "Geben Sie die vollständige Adresse ein, zum Beispiel {example}.",
+  "error.ERR_BACKUP_EMPTY": "Geben Sie eine Ersatzadresse oder Telefonnummer ein.",
+  "error.ERR_BACKUP_IS_ACCOUNT":
+    "Das ist die Adresse des gesperrten Kontos. Geben Sie eine andere ein: eine Ersatzadresse oder Telefonnummer, die Sie uns genannt haben.",
+  "error.ERR_CONTACT_EMPTY": "Geben Sie eine E-Mail-Adresse ein, unter der wir Ihnen schreiben können.",
+  "error.ERR_PASSWORD_EMPTY": "Geben Sie Ihr neues Passwort ein.",
+  "error.ERR_PASSWORD_MISMATCH":
+    "Die beiden Passwörter stimmen nicht überein. Geben Sie in beide Felder dasselbe Passwort ein.",
   "error.ERR_CODE_INVALID": "Dieser Code ist nicht korrekt. Verbleibende Versuche: {attemptsLeft}.",
   "error.ERR_CODE_EXPIRED": "Dieser Code ist abgelaufen. Fordern Sie einen neuen an.",
   "error.ERR_TOO_MANY_ATTEMPTS": "Zu viele falsche Codes. Fordern Sie einen neuen Code an.",
   "error.ERR_TOO_MANY_CODES":
     "Für dieses Konto wurden zu viele Codes angefordert. Versuchen Sie es in {retryAfterMinutes} Minuten erneut, oder teilen Sie uns mit, dass Sie keine Ihrer Ersatzadressen erreichen.",
-  "error.ERR_RATE_LIMITED": "Zu viele Anfragen. Warten Sie eine Minute und versuchen Sie es erneut.",
+  "error.ERR_RATE_LIMITED":
+    "Zu viele Anfragen von Ihrer Verbindung. Warten Sie eine Minute und versuchen Sie es erneut.",
   "error.ERR_PASSWORD_WEAK": "Dieses Passwort ist zu leicht zu erraten. {hint}",
   "error.ERR_PASSWORD_REUSED": "Das ist eines Ihrer letzten Passwörter. Wählen Sie ein neues.",
   "error.ERR_CONTACT_IS_ACCOUNT":
@@ -163,7 +197,10 @@ export const de: Record<MessageKey, string> = {
     "Sesame: Das Passwort von {account} wurde über die Kontowiederherstellung geändert. Waren Sie das nicht? Kontaktieren Sie den Support: {helpUrl}",
   "mail.case.subject": "Ihr Support-Vorgang {ref}",
   "mail.case.body":
-    "Wir haben Ihre Anfrage zum Konto {account} erhalten. Ihre Vorgangsnummer lautet {ref}.\n\nJemand aus unserem Support-Team schreibt Ihnen an diese Adresse. Bewahren Sie diese Nummer auf und nennen Sie sie, wenn Sie uns anrufen.",
+    "Wir haben Ihre Anfrage erhalten. Ihre Vorgangsnummer lautet {ref}.\n\nJemand aus unserem Support-Team schreibt Ihnen innerhalb von 2 Werktagen an diese Adresse. Bewahren Sie diese Nummer auf und nennen Sie sie, wenn Sie uns kontaktieren. Hier können Sie Ihren Vorgang verfolgen:\n{statusUrl}",
+  "mail.case.contact_added.subject": "Ein weiterer Kontakt wurde Ihrem Vorgang {ref} hinzugefügt",
+  "mail.case.contact_added.body":
+    "Jemand hat eine weitere Adresse ({masked}) angegeben, um zu Ihrem Vorgang {ref} erreicht zu werden. Nichts wurde entfernt: Wir schreiben auch weiterhin Ihnen.\n\nWenn Sie davon nichts wissen, antworten Sie auf diese Nachricht oder sagen Sie es uns, wenn wir Sie kontaktieren.",
 
   "dev.mailbox.footer": "Entwicklung: Keine E-Mail und keine SMS verlässt diesen Rechner; lesen Sie sie im",
   "dev.mailbox.title": "Entwicklungspostfach",

@@ -59,11 +59,14 @@ export const en = {
     "Type the address of the account you want to get back. We will never send anything to that address: it may be the one that is blocked.",
   "recover.start.address": "Address of your account",
   "recover.start.submit": "Continue",
+  "recover.example.address": "firstname.lastname@example.com",
+  "form.renewed": "For your safety this form was renewed. Check it and send it again.",
 
   "recover.channel.title": "Where can we reach you?",
   "recover.channel.intro":
     "Type in full a backup email address or phone number that you gave us for this account. If it matches, we send a 6-digit code there.",
-  "recover.channel.email.hint": "Another mailbox than the blocked one, for example name@gmail.com.",
+  "recover.channel.email.hint":
+    "Another mailbox than the blocked one, for example firstname.lastname@example.com.",
   "recover.channel.phone.hint": "With the country code, for example +32 470 12 34 56.",
   "recover.channel.kind.email": "Email",
   "recover.channel.kind.phone": "Text message (SMS)",
@@ -77,14 +80,20 @@ export const en = {
   "recover.code.label": "6-digit code",
   "recover.code.submit": "Confirm",
   "recover.code.resend": "Send a new code or use another address",
-  "recover.code.fromlink": "Check the code below and confirm: nothing changes until you press the button.",
   "recover.code.sentto": "You asked for a code at {destination}.",
+  "recover.link.title": "Confirm it is you",
+  "recover.link.intro":
+    "You opened the link from your recovery mail. Press the button to continue: nothing changes until you do.",
+  "recover.link.submit": "Continue",
 
   "recover.password.title": "Choose a new password",
   "recover.password.intro":
-    "Choose a password you have never used here. A long phrase of several words is strong and easy to remember.",
+    "Choose a password you have not used recently. A long phrase of several words is strong and easy to remember.",
   "recover.password.deadline": "You have 30 minutes to choose it; after that, simply ask for a new code.",
   "recover.password.label": "New password",
+  "recover.password.confirm": "Type the new password again",
+  "recover.password.case":
+    "Your support case {ref} stays open; once your password is saved we will tell the team.",
   "recover.password.submit": "Save my new password",
 
   "recover.done.title": "Your account is back",
@@ -102,9 +111,12 @@ export const en = {
 
   "recover.case.title": "Your case is open",
   "recover.case.ref": "Your reference: {ref}",
-  "recover.case.next":
-    "Keep this reference. Our support team will write to {contact}. If you call us, give this reference: the agent will see your whole history and will not send you back to the recovery link.",
-  "recover.case.clock": "We count the time from your first attempt ({since}), not from today.",
+  "recover.case.when": "We will write to you at {contact} within 2 working days.",
+  "recover.case.meanwhile":
+    "Meanwhile you do not need to do anything else. If you find one of your backup addresses or numbers again, you can still recover your account yourself.",
+  "cases.status.title": "Your support case",
+  "cases.status.written": "What we wrote to you",
+  "cases.status.none": "Nothing yet.",
 
   "error.title": "Something went wrong",
   "error.back": "Back",
@@ -123,12 +135,31 @@ export const en = {
   "error.ERR_RECOVERY_STEP": "This step is not available now. Continue where the recovery stands.",
   "error.ERR_RECOVERY_EXPIRED":
     "This recovery took too long and has ended. Start again: it only takes a minute.",
+  "error.ERR_PASSWORD_TOKEN":
+    "This step needs the confirmation of your code. Confirm the code again, or ask for a new one.",
+  "error.ERR_CODE_FORMAT": "Type the 6 digits of the code, for example 123 456. This did not use up a try.",
+  "error.ERR_CODE_SUPERSEDED":
+    "A newer code was sent since this one. Use the code or the link in the latest message you received.",
+  "error.ERR_LINK_INVALID":
+    "This link is not valid. Open the link in the latest mail you received, or type its code.",
+  "error.ERR_TOO_MANY_WRONG_CODES":
+    "Too many wrong codes were typed for this address today. Try again in {retryAfterHours} hours, or open the link in your latest mail: it still works.",
+  "error.ERR_TOO_MANY_STARTS":
+    "Too many recoveries were started for this address from your connection. Try again in {retryAfterMinutes} minutes, or tell us you can't reach any of your backup addresses.",
+  "error.ERR_ADDRESS_EMPTY": "Type the address of the account you want to get back.",
+  "error.ERR_ADDRESS_INCOMPLETE": "Type the whole address, like {example}.",
+  "error.ERR_BACKUP_EMPTY": "Type a backup address or phone number.",
+  "error.ERR_BACKUP_IS_ACCOUNT":
+    "This is the address of the blocked account. Type another one: a backup address or phone number that you gave us.",
+  "error.ERR_CONTACT_EMPTY": "Type an email address where we can write to you.",
+  "error.ERR_PASSWORD_EMPTY": "Type your new password.",
+  "error.ERR_PASSWORD_MISMATCH": "The two passwords are not the same. Type the same password in both fields.",
   "error.ERR_CODE_INVALID": "This code is not correct. Tries left: {attemptsLeft}.",
   "error.ERR_CODE_EXPIRED": "This code has expired. Ask for a new one.",
   "error.ERR_TOO_MANY_ATTEMPTS": "Too many wrong codes. Ask for a new code.",
   "error.ERR_TOO_MANY_CODES":
     "Too many codes were asked for this account. Try again in {retryAfterMinutes} minutes, or tell us you can't reach any of your backup addresses.",
-  "error.ERR_RATE_LIMITED": "Too many requests. Wait a minute and try again.",
+  "error.ERR_RATE_LIMITED": "Too many requests from your connection. Wait a minute and try again.",
   "error.ERR_PASSWORD_WEAK": "This password is too easy to guess. {hint}",
   "error.ERR_PASSWORD_REUSED": "This is one of your recent passwords. Choose a new one.",
   "error.ERR_CONTACT_IS_ACCOUNT":
@@ -154,7 +185,10 @@ export const en = {
     "Sesame: the password of {account} was changed by account recovery. If this wasn't you, contact support: {helpUrl}",
   "mail.case.subject": "Your support case {ref}",
   "mail.case.body":
-    "We received your request about the account {account}. Your reference is {ref}.\n\nA person from our support team will write to you at this address. Keep this reference: give it if you call us.",
+    "We received your request. Your reference is {ref}.\n\nA person from our support team will write to you at this address within 2 working days. Keep this reference: give it if you contact us. You can follow your case here:\n{statusUrl}",
+  "mail.case.contact_added.subject": "Another contact was added to your support case {ref}",
+  "mail.case.contact_added.body":
+    "Someone gave another address ({masked}) to reach them about your support case {ref}. Nothing was removed: we still write to you too.\n\nIf you don't know about this, reply to this message or mention it when we contact you.",
 
   "dev.mailbox.footer": "Development: no mail or SMS leaves this machine; read them on the",
   "dev.mailbox.title": "Development mailbox",

@@ -59,11 +59,14 @@ export const fr: Record<MessageKey, string> = {
     "Saisissez l'adresse du compte que vous voulez récupérer. Nous n'enverrons jamais rien à cette adresse : c'est peut-être celle qui est bloquée.",
   "recover.start.address": "Adresse de votre compte",
   "recover.start.submit": "Continuer",
+  "recover.example.address": "prenom.nom@exemple.be",
+  "form.renewed": "Pour votre sécurité, ce formulaire a été renouvelé. Vérifiez-le et envoyez-le à nouveau.",
 
   "recover.channel.title": "Où pouvons-nous vous joindre ?",
   "recover.channel.intro":
     "Saisissez en entier une adresse e-mail ou un numéro de téléphone de secours que vous nous avez donné pour ce compte. S'il correspond, nous y envoyons un code à 6 chiffres.",
-  "recover.channel.email.hint": "Une autre boîte mail que celle qui est bloquée, par exemple name@gmail.com.",
+  "recover.channel.email.hint":
+    "Une autre boîte mail que celle qui est bloquée, par exemple prenom.nom@exemple.be.",
   "recover.channel.phone.hint": "Avec l'indicatif du pays, par exemple +32 470 12 34 56.",
   "recover.channel.kind.email": "E-mail",
   "recover.channel.kind.phone": "SMS",
@@ -77,16 +80,21 @@ export const fr: Record<MessageKey, string> = {
   "recover.code.label": "Code à 6 chiffres",
   "recover.code.submit": "Confirmer",
   "recover.code.resend": "Envoyer un nouveau code ou utiliser une autre adresse",
-  "recover.code.fromlink":
-    "Vérifiez le code ci-dessous et confirmez : rien ne change tant que vous n'avez pas appuyé sur le bouton.",
   "recover.code.sentto": "Vous avez demandé un code pour {destination}.",
+  "recover.link.title": "Confirmez que c'est bien vous",
+  "recover.link.intro":
+    "Vous avez ouvert le lien de votre e-mail de récupération. Appuyez sur le bouton pour continuer : rien ne change avant cela.",
+  "recover.link.submit": "Continuer",
 
   "recover.password.title": "Choisissez un nouveau mot de passe",
   "recover.password.intro":
-    "Choisissez un mot de passe que vous n'avez jamais utilisé ici. Une longue phrase de plusieurs mots est solide et facile à retenir.",
+    "Choisissez un mot de passe que vous n'avez pas utilisé récemment. Une longue phrase de plusieurs mots est solide et facile à retenir.",
   "recover.password.deadline":
     "Vous avez 30 minutes pour le choisir ; ensuite, demandez simplement un nouveau code.",
   "recover.password.label": "Nouveau mot de passe",
+  "recover.password.confirm": "Retapez le nouveau mot de passe",
+  "recover.password.case":
+    "Votre dossier d'assistance {ref} reste ouvert ; une fois votre mot de passe enregistré, nous en informerons l'équipe.",
   "recover.password.submit": "Enregistrer mon nouveau mot de passe",
 
   "recover.done.title": "Vous avez récupéré votre compte",
@@ -104,10 +112,12 @@ export const fr: Record<MessageKey, string> = {
 
   "recover.case.title": "Votre dossier est ouvert",
   "recover.case.ref": "Votre référence : {ref}",
-  "recover.case.next":
-    "Conservez cette référence. Notre équipe d'assistance vous écrira à {contact}. Si vous nous appelez, donnez cette référence : votre conseiller verra tout votre historique et ne vous renverra pas vers le lien de récupération.",
-  "recover.case.clock":
-    "Nous comptons le temps à partir de votre première tentative ({since}), et non à partir d'aujourd'hui.",
+  "recover.case.when": "Nous vous écrirons à {contact} dans les 2 jours ouvrables.",
+  "recover.case.meanwhile":
+    "En attendant, vous n'avez rien d'autre à faire. Si vous retrouvez l'accès à l'une de vos adresses ou à l'un de vos numéros de secours, vous pouvez toujours récupérer votre compte vous-même.",
+  "cases.status.title": "Votre dossier d'assistance",
+  "cases.status.written": "Ce que nous vous avons écrit",
+  "cases.status.none": "Rien pour l'instant.",
 
   "error.title": "Un problème est survenu",
   "error.back": "Retour",
@@ -128,12 +138,32 @@ export const fr: Record<MessageKey, string> = {
     "Cette étape n'est pas disponible pour le moment. Reprenez la récupération là où elle en est.",
   "error.ERR_RECOVERY_EXPIRED":
     "Cette récupération a duré trop longtemps et a expiré. Recommencez : cela ne prend qu'une minute.",
+  "error.ERR_PASSWORD_TOKEN":
+    "Cette étape demande la confirmation de votre code. Confirmez à nouveau le code, ou demandez-en un nouveau.",
+  "error.ERR_CODE_FORMAT": "Tapez les 6 chiffres du code, par exemple 123 456. Cet essai n'a pas été compté.",
+  "error.ERR_CODE_SUPERSEDED":
+    "Un code plus récent a été envoyé depuis. Utilisez le code ou le lien du dernier message reçu.",
+  "error.ERR_LINK_INVALID":
+    "Ce lien n'est pas valable. Ouvrez le lien du dernier e-mail reçu, ou tapez son code.",
+  "error.ERR_TOO_MANY_WRONG_CODES":
+    "Trop de codes erronés ont été tapés aujourd'hui pour cette adresse. Réessayez dans {retryAfterHours} heures, ou ouvrez le lien de votre dernier e-mail : il fonctionne toujours.",
+  "error.ERR_TOO_MANY_STARTS":
+    "Trop de récupérations ont été lancées pour cette adresse depuis votre connexion. Réessayez dans {retryAfterMinutes} minutes, ou indiquez-nous que vous n'avez accès à aucune de vos adresses de secours.",
+  "error.ERR_ADDRESS_EMPTY": "Tapez l'adresse du compte que vous voulez récupérer.",
+  "error.ERR_ADDRESS_INCOMPLETE": "Tapez l'adresse complète, par exemple {example}.",
+  "error.ERR_BACKUP_EMPTY": "Tapez une adresse e-mail ou un numéro de téléphone de secours.",
+  "error.ERR_BACKUP_IS_ACCOUNT":
+    "C'est l'adresse du compte bloqué. Tapez-en une autre : une adresse ou un numéro de secours que vous nous avez donné.",
+  "error.ERR_CONTACT_EMPTY": "Tapez une adresse e-mail où nous pouvons vous écrire.",
+  "error.ERR_PASSWORD_EMPTY": "Tapez votre nouveau mot de passe.",
+  "error.ERR_PASSWORD_MISMATCH":
+    "Les deux mots de passe ne sont pas identiques. Tapez le même mot de passe dans les deux champs.",
   "error.ERR_CODE_INVALID": "Ce code n'est pas correct. Essais restants : {attemptsLeft}.",
   "error.ERR_CODE_EXPIRED": "Ce code a expiré. Demandez-en un nouveau.",
   "error.ERR_TOO_MANY_ATTEMPTS": "Trop de codes erronés. Demandez un nouveau code.",
   "error.ERR_TOO_MANY_CODES":
     "Trop de codes ont été demandés pour ce compte. Réessayez dans {retryAfterMinutes} minutes, ou indiquez-nous que vous n'avez accès à aucune de vos adresses de secours.",
-  "error.ERR_RATE_LIMITED": "Trop de demandes. Patientez une minute et réessayez.",
+  "error.ERR_RATE_LIMITED": "Trop de demandes depuis votre connexion. Patientez une minute et réessayez.",
   "error.ERR_PASSWORD_WEAK": "Ce mot de passe est trop facile à deviner. {hint}",
   "error.ERR_PASSWORD_REUSED": "C'est un de vos mots de passe récents. Choisissez-en un nouveau.",
   "error.ERR_CONTACT_IS_ACCOUNT":
@@ -162,7 +192,10 @@ export const fr: Record<MessageKey, string> = {
     "Sesame : le mot de passe de {account} a été changé par une récupération de compte. Si ce n'était pas vous, contactez l'assistance : {helpUrl}",
   "mail.case.subject": "Votre dossier d'assistance {ref}",
   "mail.case.body":
-    "Nous avons reçu votre demande concernant le compte {account}. Votre référence est {ref}.\n\nUne personne de notre équipe d'assistance vous écrira à cette adresse. Conservez cette référence : donnez-la si vous nous appelez.",
+    "Nous avons bien reçu votre demande. Votre référence est {ref}.\n\nUne personne de notre équipe d'assistance vous écrira à cette adresse dans les 2 jours ouvrables. Conservez cette référence : donnez-la si vous nous contactez. Vous pouvez suivre votre dossier ici :\n{statusUrl}",
+  "mail.case.contact_added.subject": "Un autre contact a été ajouté à votre dossier {ref}",
+  "mail.case.contact_added.body":
+    "Quelqu'un a donné une autre adresse ({masked}) pour être contacté au sujet de votre dossier {ref}. Rien n'a été supprimé : nous continuons aussi à vous écrire.\n\nSi vous n'êtes pas au courant, répondez à ce message ou signalez-le quand nous vous contacterons.",
 
   "dev.mailbox.footer": "Développement : aucun e-mail ni SMS ne quitte cette machine ; lisez-les dans la",
   "dev.mailbox.title": "Boîte mail de développement",

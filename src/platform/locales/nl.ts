@@ -59,11 +59,14 @@ export const nl: Record<MessageKey, string> = {
     "Typ het adres van het account dat u terug wilt krijgen. We sturen nooit iets naar dat adres: misschien is het net dat adres dat geblokkeerd is.",
   "recover.start.address": "Adres van uw account",
   "recover.start.submit": "Doorgaan",
+  "recover.example.address": "voornaam.naam@voorbeeld.be",
+  "form.renewed": "Voor uw veiligheid is dit formulier vernieuwd. Controleer het en verstuur het opnieuw.",
 
   "recover.channel.title": "Waar kunnen we u bereiken?",
   "recover.channel.intro":
     "Typ volledig een herstel-e-mailadres of hersteltelefoonnummer dat u ons voor dit account hebt gegeven. Als het overeenkomt, sturen we daar een code van 6 cijfers naartoe.",
-  "recover.channel.email.hint": "Een andere mailbox dan de geblokkeerde, bijvoorbeeld name@gmail.com.",
+  "recover.channel.email.hint":
+    "Een andere mailbox dan de geblokkeerde, bijvoorbeeld voornaam.naam@voorbeeld.be.",
   "recover.channel.phone.hint": "Met het landnummer, bijvoorbeeld +32 470 12 34 56.",
   "recover.channel.kind.email": "E-mail",
   "recover.channel.kind.phone": "Tekstbericht (sms)",
@@ -77,16 +80,21 @@ export const nl: Record<MessageKey, string> = {
   "recover.code.label": "Code van 6 cijfers",
   "recover.code.submit": "Bevestigen",
   "recover.code.resend": "Een nieuwe code sturen of een ander adres gebruiken",
-  "recover.code.fromlink":
-    "Controleer de code hieronder en bevestig: er verandert niets zolang u niet op de knop drukt.",
   "recover.code.sentto": "U vroeg een code aan voor {destination}.",
+  "recover.link.title": "Bevestig dat u het bent",
+  "recover.link.intro":
+    "U opende de link uit uw herstelmail. Druk op de knop om door te gaan: tot dan verandert er niets.",
+  "recover.link.submit": "Doorgaan",
 
   "recover.password.title": "Kies een nieuw wachtwoord",
   "recover.password.intro":
-    "Kies een wachtwoord dat u hier nog nooit hebt gebruikt. Een lange zin van meerdere woorden is sterk en makkelijk te onthouden.",
+    "Kies een wachtwoord dat u de laatste tijd niet hebt gebruikt. Een lange zin van meerdere woorden is sterk en makkelijk te onthouden.",
   "recover.password.deadline":
     "U hebt 30 minuten om het te kiezen; daarna vraagt u gewoon een nieuwe code aan.",
   "recover.password.label": "Nieuw wachtwoord",
+  "recover.password.confirm": "Typ het nieuwe wachtwoord opnieuw",
+  "recover.password.case":
+    "Uw dossier {ref} blijft open; zodra uw wachtwoord is opgeslagen, laten we het team dat weten.",
   "recover.password.submit": "Mijn nieuwe wachtwoord opslaan",
 
   "recover.done.title": "U hebt uw account terug",
@@ -104,9 +112,12 @@ export const nl: Record<MessageKey, string> = {
 
   "recover.case.title": "Uw dossier is geopend",
   "recover.case.ref": "Uw referentie: {ref}",
-  "recover.case.next":
-    "Bewaar deze referentie. Onze helpdesk neemt schriftelijk contact met u op via {contact}. Belt u ons, geef dan deze referentie: de medewerker ziet uw hele voorgeschiedenis en stuurt u niet terug naar de herstellink.",
-  "recover.case.clock": "We rekenen de tijd vanaf uw eerste poging ({since}), niet vanaf vandaag.",
+  "recover.case.when": "We schrijven u binnen 2 werkdagen op {contact}.",
+  "recover.case.meanwhile":
+    "Intussen hoeft u niets anders te doen. Kunt u weer bij een van uw herstel-e-mailadressen of -nummers, dan kunt u uw account nog altijd zelf herstellen.",
+  "cases.status.title": "Uw dossier",
+  "cases.status.written": "Wat we u schreven",
+  "cases.status.none": "Nog niets.",
 
   "error.title": "Er is iets misgegaan",
   "error.back": "Terug",
@@ -126,12 +137,32 @@ export const nl: Record<MessageKey, string> = {
   "error.ERR_RECOVERY_STEP": "Deze stap is nu niet beschikbaar. Ga verder waar het herstel nu staat.",
   "error.ERR_RECOVERY_EXPIRED":
     "Dit herstel duurde te lang en is beëindigd. Begin opnieuw: het duurt maar een minuutje.",
+  "error.ERR_PASSWORD_TOKEN":
+    "Voor deze stap moet uw code bevestigd zijn. Bevestig de code opnieuw, of vraag een nieuwe aan.",
+  "error.ERR_CODE_FORMAT": "Typ de 6 cijfers van de code, bijvoorbeeld 123 456. Deze poging telt niet mee.",
+  "error.ERR_CODE_SUPERSEDED":
+    "Er is sindsdien een nieuwere code verstuurd. Gebruik de code of de link uit het laatste bericht dat u kreeg.",
+  "error.ERR_LINK_INVALID":
+    "Deze link is niet geldig. Open de link uit de laatste e-mail die u kreeg, of typ de code ervan.",
+  "error.ERR_TOO_MANY_WRONG_CODES":
+    "Er zijn vandaag te veel foute codes getypt voor dit adres. Probeer het over {retryAfterHours} uur opnieuw, of open de link in uw laatste e-mail: die werkt nog altijd.",
+  "error.ERR_TOO_MANY_STARTS":
+    "Er zijn vanaf uw verbinding te veel herstelpogingen gestart voor dit adres. Probeer het over {retryAfterMinutes} minuten opnieuw, of laat ons weten dat u geen van uw herstel-e-mailadressen of -telefoonnummers kunt bereiken.",
+  "error.ERR_ADDRESS_EMPTY": "Typ het adres van het account dat u terug wilt.",
+  "error.ERR_ADDRESS_INCOMPLETE": "Typ het volledige adres, bijvoorbeeld {example}.",
+  "error.ERR_BACKUP_EMPTY": "Typ een herstel-e-mailadres of -telefoonnummer.",
+  "error.ERR_BACKUP_IS_ACCOUNT":
+    "Dit is het adres van het geblokkeerde account. Typ een ander: een herstel-e-mailadres of -telefoonnummer dat u ons gaf.",
+  "error.ERR_CONTACT_EMPTY": "Typ een e-mailadres waarop we u kunnen schrijven.",
+  "error.ERR_PASSWORD_EMPTY": "Typ uw nieuwe wachtwoord.",
+  "error.ERR_PASSWORD_MISMATCH":
+    "De twee wachtwoorden zijn niet gelijk. Typ in beide velden hetzelfde wachtwoord.",
   "error.ERR_CODE_INVALID": "Deze code is niet juist. Resterende pogingen: {attemptsLeft}.",
   "error.ERR_CODE_EXPIRED": "Deze code is verlopen. Vraag een nieuwe aan.",
   "error.ERR_TOO_MANY_ATTEMPTS": "Te veel verkeerde codes. Vraag een nieuwe code aan.",
   "error.ERR_TOO_MANY_CODES":
     "Er zijn te veel codes aangevraagd voor dit account. Probeer het over {retryAfterMinutes} minuten opnieuw, of laat ons weten dat u geen van uw herstel-e-mailadressen of -telefoonnummers kunt bereiken.",
-  "error.ERR_RATE_LIMITED": "Te veel verzoeken. Wacht een minuut en probeer het opnieuw.",
+  "error.ERR_RATE_LIMITED": "Te veel verzoeken vanaf uw verbinding. Wacht een minuut en probeer het opnieuw.",
   "error.ERR_PASSWORD_WEAK": "Dit wachtwoord is te makkelijk te raden. {hint}",
   "error.ERR_PASSWORD_REUSED": "Dit is een van uw recente wachtwoorden. Kies een nieuw.",
   "error.ERR_CONTACT_IS_ACCOUNT":
@@ -159,7 +190,10 @@ export const nl: Record<MessageKey, string> = {
     "Sesame: het wachtwoord van {account} is gewijzigd via accountherstel. Was u dit niet? Neem contact op met de helpdesk: {helpUrl}",
   "mail.case.subject": "Uw helpdeskdossier {ref}",
   "mail.case.body":
-    "We hebben uw verzoek over het account {account} ontvangen. Uw referentie is {ref}.\n\nEen medewerker van onze helpdesk mailt u op dit adres. Bewaar deze referentie en geef die door als u ons belt.",
+    "We hebben uw verzoek ontvangen. Uw referentie is {ref}.\n\nEen medewerker van onze helpdesk mailt u binnen 2 werkdagen op dit adres. Bewaar deze referentie en geef die door als u contact met ons opneemt. U kunt uw dossier hier volgen:\n{statusUrl}",
+  "mail.case.contact_added.subject": "Er is een ander contactadres toegevoegd aan uw dossier {ref}",
+  "mail.case.contact_added.body":
+    "Iemand gaf een ander adres ({masked}) op om bereikt te worden over uw dossier {ref}. Er is niets verwijderd: we schrijven u ook verder.\n\nWist u hier niets van? Antwoord dan op dit bericht of meld het wanneer we contact met u opnemen.",
 
   "dev.mailbox.footer": "Ontwikkeling: geen e-mail of sms verlaat deze machine; lees ze in de",
   "dev.mailbox.title": "Ontwikkelmailbox",
