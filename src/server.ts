@@ -360,7 +360,12 @@ export async function buildApp(options: AppOptions): Promise<App> {
   });
   await server.register(webAssets);
   await server.register(helpPages);
-  await server.register(accountsPages, { accounts, publicRateLimit, secureCookies });
+  await server.register(accountsPages, {
+    accounts,
+    openCaseRefOf: (address) => cases.openCaseRefOf(address),
+    publicRateLimit,
+    secureCookies,
+  });
   await server.register(recoveryPages, { recovery, publicRateLimit, secureCookies });
   await server.register(casesPages, { cases });
 

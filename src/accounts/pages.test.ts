@@ -138,4 +138,47 @@ describe("sign-in page", () => {
     const csrfless = (body: string) => body.replace(/name="_csrf" value="[^"]+"/g, "");
     expect(csrfless(right.body)).toBe(csrfless(wrong.body));
   });
+
+  it("shows the sign-in again with a fresh form when the form went stale, and that form works", async () => {
+    const browser = formClient();
+    await browser.get("/signin?lang=fr");
+    browser.jar.delete("_csrf"); // a restart or a tab left open: the form's token no longer matches
+    const stale = await browser.post("/signin", {
+      lang: "fr",
+      address: maria.address,
+      password: STRONG_PASSWORD,
+    });
+    expect(stale.statusCode).toBe(403);
+    expect(stale.body).toContain('action="/signin"');
+    expect(stale.body.replaceAll("&#x27;", "'")).toContain(fr["form.renewed"]);
+    expect(stale.body).not.toContain(fr["error.ERR_CSRF"]);
+    expect(browser.jar.has("sesame_session")).toBe(false);
+    const again = await browser.post("/signin", {
+      lang: "fr",
+      address: maria.address,
+      password: STRONG_PASSWORD,
+    });
+    expect(again.statusCode).toBe(303);
+    expect(again.headers.location).toBe("/account?lang=fr");
+  });
+
+  it("mentions the open support case on the account page", async () => {
+    const browser = formClient();
+    await browser.get("/signin?lang=fr");
+    await browser.post("/signin", { lang: "fr", address: maria.address, password: STRONG_PASSWORD });
+    expect((await browser.get("/account?lang=fr")).body).not.toContain("SES-");
+
+    const { recoveryId } = (
+      await t.server.inject({ method: "POST", url: "/api/v1/recovery", payload: { address: maria.address } })
+    ).json();
+    const opened = await t.server.inject({
+      method: "POST",
+      url: `/api/v1/recovery/${recoveryId}/no-access`,
+      payload: { contactEmail: "maria.help@proximus.example" },
+    });
+    const { caseRef } = opened.json();
+    expect(caseRef).toMatch(/^SES-/);
+    const page = await browser.get("/account?lang=fr");
+    expect(page.body.replaceAll("&#x27;", "'")).toContain(fr["account.case"].replace("{ref}", caseRef));
+  });
 });

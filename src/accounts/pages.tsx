@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { DAY } from "../platform/clock.js";
 import { isAppError } from "../platform/errors.js";
 import { formatInstant, type MessageKey } from "../platform/i18n.js";
+import { freshFormOnCsrfFailure } from "../web/forms.js";
 import { DEVICE_COOKIE, type PublicRateLimit, requestLocale } from "../web/http.js";
 import { Alert, Field, Form, Layout, type PageContext, pageContext, sendPage } from "../web/pages.js";
 import type { AccountsService, AccountView, SigninResult } from "./service.js";
@@ -94,7 +95,7 @@ function SigninPage(props: { ctx: PageContext; address?: string; error?: FieldEr
 }
 
 /** After sign-in: the account as its owner may see it, a way out, and the way back to help. */
-function AccountPage(props: { ctx: PageContext; account: AccountView }) {
+function AccountPage(props: { ctx: PageContext; account: AccountView; caseRef: string | null }) {
   const { t, locale } = props.ctx;
   const { account } = props;
   return (
@@ -102,6 +103,7 @@ function AccountPage(props: { ctx: PageContext; account: AccountView }) {
       <div class="card">
         <h1>{t("account.title")}</h1>
         <p class="notice">{t("signin.success.body", { name: account.displayName ?? account.address })}</p>
+        {props.caseRef ? <p class="notice">{t("account.case", { ref: props.caseRef })}</p> : null}
         <dl>
           <dt>{t("account.address")}</dt>
           <dd>{account.address}</dd>
@@ -157,7 +159,13 @@ function SignedOutPage(props: { ctx: PageContext }) {
 /** The sign-in page of the built-in directory, the signed-in account page and sign-out. */
 export async function accountsPages(
   app: FastifyInstance,
-  opts: { accounts: AccountsService; publicRateLimit: PublicRateLimit; secureCookies: boolean },
+  opts: {
+    accounts: AccountsService;
+    /** The open support case of an address, if any: the account page mentions it. */
+    openCaseRefOf: (address: string) => Promise<string | undefined>;
+    publicRateLimit: PublicRateLimit;
+    secureCookies: boolean;
+  },
 ) {
   const cookieOptions = { httpOnly: true, sameSite: "lax" as const, secure: opts.secureCookies, path: "/" };
   const liveSession = async (request: FastifyRequest) => {
@@ -180,7 +188,17 @@ export async function accountsPages(
 
   app.post<{ Body: SigninForm }>(
     "/signin",
-    { schema: { hide: true }, preHandler: app.csrfProtection, config: { rateLimit: opts.publicRateLimit } },
+    {
+      schema: { hide: true },
+      // A stale form (a tab left open) shows the sign-in again with a fresh form, never "reload".
+      preHandler: freshFormOnCsrfFailure<FastifyRequest<{ Body: SigninForm }>>(app, (request, reply) => {
+        const ctx = pageContext(request, requestLocale(request), reply.generateCsrf());
+        const address = String(request.body?.address ?? "").slice(0, 254);
+        const renewed = { field: "password" as const, message: ctx.t("form.renewed") };
+        return sendPage(reply, <SigninPage ctx={ctx} address={address} error={renewed} />, 403);
+      }),
+      config: { rateLimit: opts.publicRateLimit },
+    },
     async (request, reply) => {
       const ctx = pageContext(request, requestLocale(request), reply.generateCsrf());
       const address = String(request.body?.address ?? "").slice(0, 254);
@@ -236,10 +254,17 @@ export async function accountsPages(
     const session = await liveSession(request);
     if (!session) return toSignin(reply, ctx);
     const account = await opts.accounts.viewOf(session.accountId);
-    return sendPage(reply, <AccountPage ctx={ctx} account={account} />);
+    const caseRef = (await opts.openCaseRefOf(account.address)) ?? null;
+    return sendPage(reply, <AccountPage ctx={ctx} account={account} caseRef={caseRef} />);
   });
 
-  app.post("/signout", { schema: { hide: true }, preHandler: app.csrfProtection }, async (request, reply) => {
+  const signoutGuard = freshFormOnCsrfFailure(app, (request, reply) =>
+    reply
+      .code(303)
+      .header("location", `/account?lang=${requestLocale(request)}`)
+      .send(),
+  );
+  app.post("/signout", { schema: { hide: true }, preHandler: signoutGuard }, async (request, reply) => {
     const ctx = pageContext(request, requestLocale(request));
     const token = request.cookies[SESSION_COOKIE];
     try {

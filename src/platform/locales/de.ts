@@ -49,6 +49,8 @@ export const de: Record<MessageKey, string> = {
   "account.backups": "Ersatzadressen und -nummern",
   "account.backups.none": "Noch keine.",
   "account.backups.unverified": "(nicht bestätigt)",
+  "account.case":
+    "Sie haben einen offenen Supportfall, Referenz {ref}: Unser Team schreibt Ihnen an die Adresse, die Sie angegeben haben. Halten Sie die Referenz bereit.",
   "account.signout": "Abmelden",
   "account.help": "Zurück zum Hilfe-Center",
   "account.signedout.title": "Sie sind abgemeldet",

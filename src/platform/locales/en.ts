@@ -49,6 +49,8 @@ export const en = {
   "account.backups": "Backup addresses and numbers",
   "account.backups.none": "None yet.",
   "account.backups.unverified": "(not verified)",
+  "account.case":
+    "You have an open support case, reference {ref}: our team will write to you at the address you gave. Keep the reference at hand.",
   "account.signout": "Sign out",
   "account.help": "Back to the help centre",
   "account.signedout.title": "You are signed out",

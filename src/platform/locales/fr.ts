@@ -49,6 +49,8 @@ export const fr: Record<MessageKey, string> = {
   "account.backups": "Adresses et numéros de secours",
   "account.backups.none": "Aucun pour l'instant.",
   "account.backups.unverified": "(non vérifié)",
+  "account.case":
+    "Vous avez un dossier ouvert auprès de notre support, référence {ref} : notre équipe vous écrira à l’adresse que vous avez donnée. Gardez cette référence à portée de main.",
   "account.signout": "Me déconnecter",
   "account.help": "Retour au centre d'aide",
   "account.signedout.title": "Vous êtes déconnecté",

@@ -49,6 +49,8 @@ export const nl: Record<MessageKey, string> = {
   "account.backups": "Reserveadressen en -nummers",
   "account.backups.none": "Nog geen.",
   "account.backups.unverified": "(niet bevestigd)",
+  "account.case":
+    "U hebt een open dossier bij onze klantendienst, referentie {ref}: ons team schrijft u op het adres dat u hebt opgegeven. Houd deze referentie bij de hand.",
   "account.signout": "Afmelden",
   "account.help": "Terug naar het helpcentrum",
   "account.signedout.title": "U bent afgemeld",
