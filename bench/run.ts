@@ -147,8 +147,10 @@ function startServer(port: number, dir: string): Server {
     "NODE_OPTIONS",
   ])
     delete env[name];
+  // Not NODE_ENV=production: with no transport configured, production turns mail and SMS off, and
+  // the channel scenario needs them captured (as the development default does, sending nothing).
+  delete env.NODE_ENV;
   Object.assign(env, {
-    NODE_ENV: "production",
     HOST,
     PORT: String(port),
     PUBLIC_URL: `http://${HOST}:${port}`,

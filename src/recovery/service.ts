@@ -4,7 +4,7 @@ import type { CasesService } from "../cases/service.js";
 import { lockKey, type Tx } from "../db/database.js";
 import type { RecoveriesTable } from "../db/schema.js";
 import { enqueueMessage } from "../messaging/outbox.js";
-import { HOUR } from "../platform/clock.js";
+import { DAY, HOUR, MINUTE } from "../platform/clock.js";
 import { auditAccount, auditSubject, inTransaction, type Platform } from "../platform/context.js";
 import { AppError, type ErrorCode } from "../platform/errors.js";
 import { formatInstant, type Locale, pickLocale, translator } from "../platform/i18n.js";
@@ -39,7 +39,6 @@ export interface Confirmed {
 }
 
 const ACTOR = "user";
-const DAY = 24 * HOUR;
 /** The longest window of any cap (wrong codes per day): counters older than this are deleted. */
 const LONGEST_CAP_WINDOW_MS = DAY;
 
@@ -84,19 +83,47 @@ export class RecoveryService {
    * Checks a cap inside the transaction that counts it, holding a lock on its key so parallel
    * requests (on any node) cannot all pass. Throws `code` with a Retry-After when it is full.
    */
-  private async checkCap(tx: Tx, key: string, limit: number, windowMs: number, code: ErrorCode) {
+  private lastPrunedAt = Number.NEGATIVE_INFINITY;
+
+  /**
+   * Keeps the cap counters bounded: what no window looks at any more is deleted, at most once a
+   * minute per node (a delete on every start cost a third of its throughput; counts ignore old rows).
+   */
+  private async pruneOldHits(tx: Tx) {
+    const now = this.now();
+    if (now - this.lastPrunedAt < MINUTE) return;
+    this.lastPrunedAt = now;
+    await store.pruneAllHits(tx, now - LONGEST_CAP_WINDOW_MS);
+  }
+
+  /** Refuses with `code` when `key` has used up `limit` acts in the window, saying how long to wait. */
+  private async refuseWhenCapped(tx: Tx, key: string, limit: number, windowMs: number, code: ErrorCode) {
     const now = this.now();
     await lockKey(tx, this.platform.dialect, `cap:${key}`);
-    await store.pruneHits(tx, key, now - windowMs);
     const used = await store.hitsSince(tx, key, now - windowMs);
-    if (used.count >= limit) {
-      const retryAfter = Math.max(Math.ceil(((used.oldest ?? now) + windowMs - now) / 1000), 1);
-      throw new AppError(
-        code,
-        { retryAfter },
-        { retryAfterMinutes: Math.ceil(retryAfter / 60), retryAfterHours: Math.ceil(retryAfter / 3600) },
-      );
-    }
+    if (used.count >= limit) throw this.capped(code, used.oldest ?? now, windowMs);
+  }
+
+  /**
+   * Counts one act of `key` if its cap allows it, in one statement (the hot path of every start and
+   * code request), else refuses with `code`. Inside the caller's transaction, under a lock on the key,
+   * so parallel requests on several nodes cannot pass the cap.
+   */
+  private async countWithinCap(tx: Tx, key: string, limit: number, windowMs: number, code: ErrorCode) {
+    const now = this.now();
+    await lockKey(tx, this.platform.dialect, `cap:${key}`);
+    if (await store.addHitWithin(tx, key, now, now - windowMs, limit)) return;
+    const used = await store.hitsSince(tx, key, now - windowMs);
+    throw this.capped(code, used.oldest ?? now, windowMs);
+  }
+
+  private capped(code: ErrorCode, oldest: number, windowMs: number) {
+    const retryAfter = Math.max(Math.ceil((oldest + windowMs - this.now()) / 1000), 1);
+    return new AppError(
+      code,
+      { retryAfter },
+      { retryAfterMinutes: Math.ceil(retryAfter / 60), retryAfterHours: Math.ceil(retryAfter / 3600) },
+    );
   }
 
   /**
@@ -115,15 +142,14 @@ export class RecoveryService {
     const id = newRecoveryId();
     const startKey = this.capKey("start", address, source);
     await inTransaction(this.platform, async (tx) => {
-      await this.checkCap(
+      await this.countWithinCap(
         tx,
         startKey,
         this.platform.config.limits.recoveriesPerAccountPerHour,
         HOUR,
         "ERR_TOO_MANY_STARTS",
       );
-      await store.addHit(tx, startKey, this.now());
-      await store.pruneAllHits(tx, this.now() - LONGEST_CAP_WINDOW_MS);
+      await this.pruneOldHits(tx);
       await this.insertRecovery(
         tx,
         id,
@@ -210,14 +236,13 @@ export class RecoveryService {
     await inTransaction(this.platform, async (tx) => {
       // One writer per address at a time: only one real code is ever live.
       await lockKey(tx, this.platform.dialect, `codes:${recovery.address}`);
-      await this.checkCap(
+      await this.countWithinCap(
         tx,
         destinationKey,
         this.platform.config.limits.codesPerAccountPerHour,
         HOUR,
         "ERR_TOO_MANY_CODES",
       );
-      await store.addHit(tx, destinationKey, now);
       await store.voidLiveCodes(tx, { recoveryId: id }, now, LONGEST_CODE_TTL_MS);
       if (match) await store.voidLiveCodes(tx, { address: recovery.address }, now, LONGEST_CODE_TTL_MS, true);
       await store.insertCode(tx, {
@@ -330,7 +355,7 @@ export class RecoveryService {
     }
     const wrongKey = this.capKey("wrong-code", recovery.address);
     const outcome = await inTransaction(this.platform, async (tx) => {
-      await this.checkCap(tx, wrongKey, wrongCodesPerAddressPerDay, DAY, "ERR_TOO_MANY_WRONG_CODES");
+      await this.refuseWhenCapped(tx, wrongKey, wrongCodesPerAddressPerDay, DAY, "ERR_TOO_MANY_WRONG_CODES");
       if (!(await store.takeCodeTry(tx, code.id, triesPerCode))) return "exhausted" as const;
       if (matches) return this.markConfirmed(tx, recovery, code.id, code.channel, "typed");
       await store.addHit(tx, wrongKey, now);
@@ -536,14 +561,13 @@ export class RecoveryService {
     // Its own cap, per address and source: the start cap's noise does not reach it.
     const noAccessKey = this.capKey("no-access", address, source);
     const caseRef = await inTransaction(this.platform, async (tx) => {
-      await this.checkCap(
+      await this.countWithinCap(
         tx,
         noAccessKey,
         this.platform.config.limits.recoveriesPerAccountPerHour,
         HOUR,
         "ERR_TOO_MANY_STARTS",
       );
-      await store.addHit(tx, noAccessKey, this.now());
       await this.insertRecovery(
         tx,
         id,

@@ -71,6 +71,17 @@ export const latestCodeOf = (db: Executor, recoveryId: string) =>
     .executeTakeFirst();
 
 /** How many acts a cap counted under `key` since `since`, and when the oldest of them was. */
+/**
+ * Counts one act of `key` at `at` only if fewer than `limit` were counted since `since`; true when
+ * counted. One statement: the cap check and the count cannot drift apart.
+ */
+export async function addHitWithin(db: Executor, key: string, at: number, since: number, limit: number) {
+  const result = await sql`insert into throttle_hits (key, at)
+    select cast(${key} as text), cast(${at} as bigint)
+    where (select count(*) from throttle_hits where key = ${key} and at > ${since}) < ${limit}`.execute(db);
+  return Number(result.numAffectedRows ?? 0) === 1;
+}
+
 export async function hitsSince(db: Executor, key: string, since: number) {
   const row = await db
     .selectFrom("throttle_hits")
@@ -83,10 +94,6 @@ export async function hitsSince(db: Executor, key: string, since: number) {
 
 export const addHit = (db: Executor, key: string, at: number) =>
   db.insertInto("throttle_hits").values({ key, at }).execute();
-
-/** Forgets the acts of a key that no window looks at any more (the table stays bounded). */
-export const pruneHits = (db: Executor, key: string, before: number) =>
-  db.deleteFrom("throttle_hits").where("key", "=", key).where("at", "<=", before).execute();
 
 /**
  * Voids the codes still usable; none is older than the longest code life, so only those are looked at.
