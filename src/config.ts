@@ -1,3 +1,4 @@
+import { isSupportedCountry } from "libphonenumber-js";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { isIP } from "node:net";
 import { dirname, resolve } from "node:path";
@@ -21,6 +22,11 @@ export interface Config {
   smtpUrl: string | null;
   mailFrom: string;
   smsGatewayUrl: string | null;
+  /**
+   * Country (ISO 3166 alpha-2) in which a phone number typed without its +prefix is read on the
+   * public pages, the same for every account; null: such a number is masked as typed.
+   */
+  defaultCountry: string | null;
   clock: "system" | "manual";
   seed: "demo" | null;
   logLevel: string;
@@ -141,6 +147,14 @@ const parseTrustProxy = (raw: string | undefined): Config["trustProxy"] => {
   return entries;
 };
 
+const country = (env: Env, name: string): string | null => {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return null;
+  if (!/^[A-Za-z]{2}$/.test(raw) || !isSupportedCountry(raw.toUpperCase()))
+    throw new ConfigError(`${name} must be a two-letter country code such as BE, got "${raw}"`);
+  return raw.toUpperCase();
+};
+
 const parseDatabase = (raw: string | undefined, dataDir: string): Config["database"] => {
   if (raw === undefined || raw === "") return { kind: "sqlite", path: resolve(dataDir, "sesame.db") };
   if (raw.startsWith("sqlite:")) {
@@ -216,6 +230,7 @@ export function loadConfig(env: Env = process.env): Config {
     smtpUrl: url(env, "SMTP_URL", ["smtp:", "smtps:"]),
     mailFrom: env.MAIL_FROM || "Sesame <no-reply@sesame.localhost>",
     smsGatewayUrl: url(env, "SMS_GATEWAY_URL", ["http:", "https:"]),
+    defaultCountry: country(env, "SESAME_DEFAULT_COUNTRY"),
     clock,
     seed: seedRaw === "demo" ? "demo" : null,
     logLevel: oneOf(

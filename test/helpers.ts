@@ -90,6 +90,8 @@ export async function testApp(env: Record<string, string> = {}, options: TestApp
     PUBLIC_URL: "http://sesame.test",
     LOG_LEVEL: "silent",
     DATABASE_URL: "sqlite::memory:",
+    // The story is Belgian: a number typed the Belgian way (0470 …) is read as +32.
+    SESAME_DEFAULT_COUNTRY: "BE",
     ...env,
   });
   const clock = config.clock === "manual" ? new ManualClock(Date.UTC(2026, 10, 26, 9, 0, 0)) : systemClock;

@@ -1,3 +1,4 @@
+import { normalizePhone } from "../accounts/model.js";
 import { HOUR, MINUTE } from "../platform/clock.js";
 
 /** How long a one-time code lives: 24 hours by email (as in the story), 10 minutes by SMS. */
@@ -11,6 +12,15 @@ export const PASSWORD_STEP_TTL_MS = 30 * MINUTE;
 export const looksLikePhone = (value: string): boolean => {
   const digits = value.replace(/\D/g, "");
   return /^\+?[\d\s().\-/]+$/.test(value.trim()) && digits.length >= 6 && digits.length <= 17;
+};
+
+/**
+ * A typed phone number as the pages show it: E.164 when it carries its country (`+32…`, `0032…`)
+ * or can be read in the deployment's default country, else the digits as typed.
+ */
+export const typedPhoneForDisplay = (typed: string, defaultCountry: string | null): string => {
+  const compact = typed.replace(/[^\d+]/g, "").replace(/^00/, "+");
+  return normalizePhone(compact, defaultCountry) ?? compact;
 };
 
 export const codeInput = (code: string): string => code.replace(/\s/g, "");

@@ -17,6 +17,7 @@ import {
   isWellFormedCode,
   LONGEST_CODE_TTL_MS,
   looksLikePhone,
+  typedPhoneForDisplay,
   PASSWORD_STEP_TTL_MS,
 } from "./model.js";
 import * as store from "./store.js";
@@ -227,8 +228,12 @@ export class RecoveryService {
     const codeId = newId();
     const expiresAt = now + codeTtlMs[kind];
     const linkToken = match && kind === "email" ? randomToken(32) : null;
-    // Masked from what was typed, not from what matched, so the page looks the same for any account.
-    const masked = maskAlternate(kind, kind === "email" ? value! : rawValue.replace(/[^\d+]/g, ""));
+    // Masked from what was typed, read the same way for every account (never in the account's
+    // country), so the page looks the same for any account, and like the masks elsewhere.
+    const masked =
+      kind === "email"
+        ? maskAlternate("email", value!)
+        : maskAlternate("phone", typedPhoneForDisplay(rawValue, this.platform.config.defaultCountry));
     const destinationKey = this.capKey("destination", recovery.address, kind, value ?? rawValue.trim());
     // Messages to the account's own verified alternates speak the account's language.
     const mailLocale = pickLocale(account?.locale, recovery.locale);
