@@ -33,10 +33,6 @@ export interface AccountsTable {
   /** Only brute_force locks expire by themselves. */
   lock_until: number | null;
   lock_note: string | null;
-  failed_signins: number;
-  failed_window_start: number | null;
-  /** How many brute_force locks in a row: each one lasts twice the previous. */
-  brute_force_level: number;
   password_changed_at: number;
   created_at: number;
   updated_at: number;

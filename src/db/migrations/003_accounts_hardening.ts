@@ -38,9 +38,21 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`update accounts set lock_reason = null, lock_since = null, lock_until = null, lock_note = null where lock_reason = 'brute_force'`.execute(
     db,
   );
+  // The per-account failure counters moved to signin_throttle.
+  for (const column of ["failed_signins", "failed_window_start", "brute_force_level"])
+    await db.schema.alterTable("accounts").dropColumn(column).execute();
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
+  await db.schema
+    .alterTable("accounts")
+    .addColumn("failed_signins", "integer", (c) => c.notNull().defaultTo(0))
+    .execute();
+  await db.schema.alterTable("accounts").addColumn("failed_window_start", "bigint").execute();
+  await db.schema
+    .alterTable("accounts")
+    .addColumn("brute_force_level", "integer", (c) => c.notNull().defaultTo(0))
+    .execute();
   await db.schema.alterTable("known_devices").dropColumn("failed_window_start").execute();
   await db.schema.alterTable("known_devices").dropColumn("failed_signins").execute();
   await db.schema.dropTable("password_history").ifExists().execute();
