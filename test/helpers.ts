@@ -137,6 +137,43 @@ export async function testApp(env: Record<string, string> = {}, options: TestApp
 
 export type TestApp = Awaited<ReturnType<typeof testApp>>;
 
+/**
+ * A browser without JavaScript, through `inject`: keeps cookies (and their attributes), reads the
+ * form's CSRF token and sends it back, follows no redirect by itself.
+ */
+export function formClient(t: TestApp, options: { acceptLanguage?: string } = {}) {
+  const jar = new Map<string, string>();
+  const attributes = new Map<string, string>();
+  let csrf = "";
+  const cookie = () => [...jar].map(([k, v]) => `${k}=${v}`).join("; ");
+  const read = <R extends { headers: Record<string, unknown>; body: string }>(response: R): R => {
+    for (const line of [(response.headers["set-cookie"] as string | string[] | undefined) ?? []].flat()) {
+      const [pair = ""] = line.split(";");
+      const [name = "", value = ""] = pair.split("=");
+      jar.set(name, value);
+      attributes.set(name, line);
+    }
+    csrf = /name="_csrf" value="([^"]+)"/.exec(response.body)?.[1] ?? csrf;
+    return response;
+  };
+  const language = options.acceptLanguage ? { "accept-language": options.acceptLanguage } : {};
+  return {
+    jar,
+    attributes,
+    get: async (url: string) =>
+      read(await t.server.inject({ url, headers: { cookie: cookie(), ...language } })),
+    post: async (url: string, fields: Record<string, string>, token = csrf) =>
+      read(
+        await t.server.inject({
+          method: "POST",
+          url,
+          headers: { cookie: cookie(), "content-type": "application/x-www-form-urlencoded" },
+          payload: new URLSearchParams({ _csrf: token, ...fields }).toString(),
+        }),
+      ),
+  };
+}
+
 /** Locks an account through the service API. */
 export async function lockAccount(t: TestApp, address: string, reason = "compromise") {
   const response = await t.server.inject({

@@ -1,7 +1,7 @@
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type Locale, locales, translator } from "../src/platform/i18n.js";
 import type { MessageKey } from "../src/platform/locales/en.js";
@@ -16,6 +16,7 @@ import {
   type TestApp,
   testApp,
 } from "./helpers.js";
+import { browserTestsRun, launchChromium } from "./chromium.js";
 
 /**
  * Issue 5, point 10: the pages as a stressed person meets them, in Chromium with JavaScript off on a
@@ -23,15 +24,6 @@ import {
  * that the fixed text is there and that the old wrong one is not. Every step leaves a full-page
  * screenshot in test-artifacts/screenshots/ and checks the page does not scroll sideways.
  */
-
-const CHROMIUM = "/usr/bin/chromium";
-const hasChromium = existsSync(CHROMIUM);
-const onCi = Boolean(process.env.CI);
-if (!hasChromium && !onCi) {
-  console.warn(
-    `test/pages.browser.test.ts skipped: no Chromium at ${CHROMIUM}. Install it with \`apt-get install -y chromium\`.`,
-  );
-}
 
 const WIDTH = 390;
 const SHOTS = fileURLToPath(new URL("../test-artifacts/screenshots/", import.meta.url));
@@ -46,7 +38,7 @@ const WORK_CONTACT_MASKED = "m••••k@c••••y.example";
 /** The fixed part of a catalogue message, before its first placeholder (to look for the old wrong text). */
 const stem = (key: MessageKey) => fr[key].split("{")[0]!.trim();
 
-describe.skipIf(!hasChromium && !onCi)(
+describe.runIf(browserTestsRun("test/pages.browser.test.ts"))(
   "the pages as a stressed person meets them (390 px, no JavaScript)",
   () => {
     let browser: Browser;
@@ -56,21 +48,8 @@ describe.skipIf(!hasChromium && !onCi)(
     let origin: string;
 
     beforeAll(async () => {
-      if (!hasChromium)
-        throw new Error(`Chromium not found at ${CHROMIUM}: install it (apt-get install -y chromium).`);
       mkdirSync(SHOTS, { recursive: true });
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: [
-          "--no-sandbox",
-          "--disable-gpu",
-          "--disable-quic",
-          "--no-first-run",
-          "--disable-background-networking",
-          "--disable-component-update",
-          "--disable-sync",
-        ],
-      });
+      browser = await launchChromium();
     });
     afterAll(async () => {
       await browser?.close();

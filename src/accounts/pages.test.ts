@@ -1,5 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { auth, createAccount, maria, STRONG_PASSWORD, type TestApp, testApp } from "../../test/helpers.js";
+import {
+  auth,
+  createAccount,
+  formClient,
+  maria,
+  STRONG_PASSWORD,
+  type TestApp,
+  testApp,
+} from "../../test/helpers.js";
 import { fr } from "../platform/locales/fr.js";
 
 let t: TestApp;
@@ -9,44 +17,9 @@ beforeEach(async () => {
 });
 afterEach(() => t.close());
 
-/** A browser without JavaScript: keeps cookies (and their attributes), reads the form's CSRF token. */
-function formClient() {
-  const jar = new Map<string, string>();
-  const attributes = new Map<string, string>();
-  let csrf = "";
-  const remember = (setCookie: string | string[] | undefined) => {
-    for (const line of [setCookie ?? []].flat()) {
-      const [pair = ""] = line.split(";");
-      const [name = "", value = ""] = pair.split("=");
-      jar.set(name, value);
-      attributes.set(name, line);
-    }
-  };
-  const cookie = () => [...jar].map(([k, v]) => `${k}=${v}`).join("; ");
-  const read = <R extends { headers: Record<string, unknown>; body: string }>(response: R): R => {
-    remember(response.headers["set-cookie"] as string[] | string | undefined);
-    csrf = /name="_csrf" value="([^"]+)"/.exec(response.body)?.[1] ?? csrf;
-    return response;
-  };
-  return {
-    jar,
-    attributes,
-    get: async (url: string) => read(await t.server.inject({ url, headers: { cookie: cookie() } })),
-    post: async (url: string, fields: Record<string, string>) =>
-      read(
-        await t.server.inject({
-          method: "POST",
-          url,
-          headers: { cookie: cookie(), "content-type": "application/x-www-form-urlencoded" },
-          payload: new URLSearchParams({ _csrf: csrf, ...fields }).toString(),
-        }),
-      ),
-  };
-}
-
 describe("sign-in page", () => {
   it("says what each empty or incomplete field expects, before looking anything up", async () => {
-    const browser = formClient();
+    const browser = formClient(t);
     const page = await browser.get("/signin?lang=fr");
     expect(browser.jar.has("sesame_device")).toBe(false);
     const cases = [
@@ -73,7 +46,7 @@ describe("sign-in page", () => {
   });
 
   it("leads to the account page, which shows the account and signs out", async () => {
-    const browser = formClient();
+    const browser = formClient(t);
     await browser.get("/signin?lang=fr");
     const signedIn = await browser.post("/signin", {
       lang: "fr",
@@ -105,7 +78,7 @@ describe("sign-in page", () => {
   });
 
   it("revokes the session on sign-out, not only the cookie", async () => {
-    const browser = formClient();
+    const browser = formClient(t);
     await browser.get("/signin?lang=en");
     await browser.post("/signin", { address: maria.address, password: STRONG_PASSWORD });
     const session = browser.jar.get("sesame_session")!;
@@ -119,7 +92,7 @@ describe("sign-in page", () => {
   });
 
   it("answers the throttle with 423 and Retry-After, right password or not", async () => {
-    const browser = formClient();
+    const browser = formClient(t);
     await browser.get("/signin?lang=fr");
     for (let i = 0; i < 10; i++)
       expect(
@@ -140,7 +113,7 @@ describe("sign-in page", () => {
   });
 
   it("shows the sign-in again with a fresh form when the form went stale, and that form works", async () => {
-    const browser = formClient();
+    const browser = formClient(t);
     await browser.get("/signin?lang=fr");
     browser.jar.delete("_csrf"); // a restart or a tab left open: the form's token no longer matches
     const stale = await browser.post("/signin", {
@@ -163,7 +136,7 @@ describe("sign-in page", () => {
   });
 
   it("mentions the open support case on the account page", async () => {
-    const browser = formClient();
+    const browser = formClient(t);
     await browser.get("/signin?lang=fr");
     await browser.post("/signin", { lang: "fr", address: maria.address, password: STRONG_PASSWORD });
     expect((await browser.get("/account?lang=fr")).body).not.toContain("SES-");

@@ -1,5 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { auth, createLockedMaria, maria, NEW_PASSWORD, type TestApp, testApp } from "../../test/helpers.js";
+import {
+  auth,
+  createLockedMaria,
+  formClient,
+  maria,
+  NEW_PASSWORD,
+  type TestApp,
+  testApp,
+} from "../../test/helpers.js";
 
 let t: TestApp;
 beforeEach(async () => {
@@ -8,45 +16,9 @@ beforeEach(async () => {
 });
 afterEach(() => t.close());
 
-/** A minimal browser without JavaScript: keeps cookies, reads the form's CSRF token, follows nothing by itself. */
-function formClient() {
-  const jar = new Map<string, string>();
-  let csrf = "";
-  const remember = (setCookie: string | string[] | undefined) => {
-    for (const line of [setCookie ?? []].flat()) {
-      const [pair = ""] = line.split(";");
-      const [name = "", value = ""] = pair.split("=");
-      jar.set(name, value);
-    }
-  };
-  const cookie = () => [...jar].map(([k, v]) => `${k}=${v}`).join("; ");
-  return {
-    async get(url: string) {
-      const response = await t.server.inject({
-        url,
-        headers: { cookie: cookie(), "accept-language": "fr-BE" },
-      });
-      remember(response.headers["set-cookie"]);
-      csrf = /name="_csrf" value="([^"]+)"/.exec(response.body)?.[1] ?? csrf;
-      return response;
-    },
-    async post(url: string, fields: Record<string, string>, token = csrf) {
-      const response = await t.server.inject({
-        method: "POST",
-        url,
-        headers: { cookie: cookie(), "content-type": "application/x-www-form-urlencoded" },
-        payload: new URLSearchParams({ _csrf: token, ...fields }).toString(),
-      });
-      remember(response.headers["set-cookie"]);
-      csrf = /name="_csrf" value="([^"]+)"/.exec(response.body)?.[1] ?? csrf;
-      return response;
-    },
-  };
-}
-
 describe("recovery pages, without JavaScript", () => {
   it("take Maria-Rosa from the locked sign-in to a new password, in French", async () => {
-    const browser = formClient();
+    const browser = formClient(t, { acceptLanguage: "fr-BE" });
     const signinPage = await browser.get("/signin?lang=fr");
     expect(signinPage.body).toContain('<html lang="fr">');
     const blocked = await browser.post("/signin", {
@@ -134,7 +106,7 @@ describe("recovery pages, without JavaScript", () => {
   });
 
   it("opens a case when no backup can be reached, and shows the reference", async () => {
-    const browser = formClient();
+    const browser = formClient(t, { acceptLanguage: "fr-BE" });
     await browser.get("/recover?lang=fr");
     const id = (
       (await browser.post("/recover", { lang: "fr", address: maria.address })).headers.location as string
@@ -156,7 +128,7 @@ describe("recovery pages, without JavaScript", () => {
   });
 
   it("shows the step again with a fresh form after a stale CSRF token, and changes nothing", async () => {
-    const browser = formClient();
+    const browser = formClient(t, { acceptLanguage: "fr-BE" });
     await browser.get("/recover?lang=fr");
     const forged = await browser.post("/recover", { lang: "fr", address: maria.address }, "forged-token");
     expect(forged.statusCode).toBe(403);
@@ -169,7 +141,7 @@ describe("recovery pages, without JavaScript", () => {
   });
 
   it("shows the help centre and the pages in all four languages", async () => {
-    const browser = formClient();
+    const browser = formClient(t, { acceptLanguage: "fr-BE" });
     const titles = {
       fr: "Comment pouvons-nous vous aider",
       nl: "Hoe kunnen we u helpen",
@@ -197,7 +169,7 @@ describe("recovery pages, as a stressed person meets them", () => {
   };
 
   it("gives each field its own message, in the page's language", async () => {
-    const browser = formClient();
+    const browser = formClient(t, { acceptLanguage: "fr-BE" });
     await browser.get("/recover?lang=fr");
     const emptyStart = await browser.post("/recover", { lang: "fr", address: "" });
     expect(emptyStart.statusCode).toBe(400);
@@ -225,7 +197,7 @@ describe("recovery pages, as a stressed person meets them", () => {
   });
 
   it("says a newer code was sent when the older mail's code is typed", async () => {
-    const browser = formClient();
+    const browser = formClient(t, { acceptLanguage: "fr-BE" });
     const id = await startRecovery(browser);
     await browser.get(`/recover/${id}/channel?lang=fr`);
     await browser.post(`/recover/${id}/channel`, { lang: "fr", value: "maria-rosa@gmail.example" });
@@ -239,7 +211,7 @@ describe("recovery pages, as a stressed person meets them", () => {
   });
 
   it("confirms by the mail's link, then sets the password with the token cookie", async () => {
-    const browser = formClient();
+    const browser = formClient(t, { acceptLanguage: "fr-BE" });
     const id = await startRecovery(browser);
     await browser.get(`/recover/${id}/channel?lang=fr`);
     await browser.post(`/recover/${id}/channel`, { lang: "fr", value: "maria-rosa@gmail.example" });
@@ -263,7 +235,7 @@ describe("recovery pages, as a stressed person meets them", () => {
   });
 
   it("refuses the password without the token the code step gave", async () => {
-    const browser = formClient();
+    const browser = formClient(t, { acceptLanguage: "fr-BE" });
     const id = await startRecovery(browser);
     await browser.get(`/recover/${id}/channel?lang=fr`);
     await browser.post(`/recover/${id}/channel`, { lang: "fr", value: "maria-rosa@gmail.example" });
@@ -285,7 +257,7 @@ describe("recovery pages, as a stressed person meets them", () => {
     await t.close();
     t = await testApp({ SESAME_RECOVERIES_PER_ACCOUNT_PER_HOUR: "1" });
     await createLockedMaria(t);
-    const browser = formClient();
+    const browser = formClient(t, { acceptLanguage: "fr-BE" });
     await startRecovery(browser);
     await browser.get("/recover?lang=fr");
     const capped = await browser.post("/recover", { lang: "fr", address: maria.address });
@@ -305,7 +277,7 @@ describe("recovery pages, as a stressed person meets them", () => {
   });
 
   it("mentions the open case after the code is confirmed", async () => {
-    const browser = formClient();
+    const browser = formClient(t, { acceptLanguage: "fr-BE" });
     const first = await startRecovery(browser);
     await browser.get(`/recover/${first}/no-access?lang=fr`);
     await browser.post(`/recover/${first}/no-access`, {
