@@ -157,6 +157,8 @@ export async function recentMessages(
     .selectFrom("outbox")
     .selectAll()
     .where("channel", "in", channels)
+    // Voided, given-up and tampered messages have lost their body: nothing to show.
+    .where("body", "!=", "")
     .orderBy("created_at", "desc")
     .limit(limit)
     .execute();
