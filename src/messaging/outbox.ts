@@ -46,6 +46,33 @@ export async function enqueueMessage(
     .execute();
 }
 
+/**
+ * The work of queuing `message` without queuing it: its body is sealed and a row written that is
+ * never sent (status voided, no body, no recipient). A request to a destination that is not a
+ * verified backup does this, so its timing cannot tell a right backup from a wrong one.
+ */
+export async function enqueueDecoy(tx: Tx, now: number, secrets: Secrets, message: OutgoingMessage) {
+  secrets.seal(message.body);
+  await tx
+    .insertInto("outbox")
+    .values({
+      id: newId(),
+      channel: message.channel,
+      recipient: "",
+      subject: null,
+      body: "",
+      status: "voided",
+      attempts: 0,
+      next_attempt_at: now,
+      claimed_until: null,
+      last_error: null,
+      created_at: now,
+      sent_at: null,
+      code_id: null,
+    })
+    .execute();
+}
+
 export const CLAIM_MS = 60_000;
 export const MAX_ATTEMPTS = 8;
 const BATCH = 20;

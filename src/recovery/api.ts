@@ -15,7 +15,8 @@ const CodeBody = Type.Object({ code: Type.String({ minLength: 1, maxLength: 32 }
 const Token = Type.String({ minLength: 1, maxLength: 100 });
 const PasswordBody = Type.Object({
   password: Password,
-  passwordToken: Token,
+  // Optional in the schema so that a missing token is the coded 403 of the contract, not a 400.
+  passwordToken: Type.Optional(Type.String({ maxLength: 100 })),
   deviceId: Type.Optional(Type.String({ maxLength: 200 })),
 });
 const LinkBody = Type.Object({ token: Token });
@@ -139,7 +140,7 @@ export async function recoveryApi(
       const { caseRef } = await recovery.setPassword(
         request.params.id,
         password,
-        passwordToken,
+        passwordToken ?? "",
         deviceId ?? null,
       );
       return { next: "done", ...(caseRef ? { caseRef } : {}) };

@@ -32,8 +32,8 @@ const start = async (address = maria.address, ip?: string) => {
   expect(response.statusCode, response.body).toBe(201);
   return response.json().recoveryId as string;
 };
-const choose = (id: string, value = BACKUP) =>
-  post(`/api/v1/recovery/${id}/channel`, { kind: "email", value });
+const choose = (id: string, value = BACKUP, ip?: string) =>
+  post(`/api/v1/recovery/${id}/channel`, { kind: "email", value }, ip);
 const typeCode = (id: string, code: string | null) => post(`/api/v1/recovery/${id}/code`, { code });
 const setPassword = (id: string, passwordToken: string) =>
   post(`/api/v1/recovery/${id}/password`, { password: NEW_PASSWORD, passwordToken });
@@ -98,6 +98,37 @@ describe("only the person who confirmed the code sets the password", () => {
     expect(audit).not.toContain(passwordToken);
   });
 
+  it("refuses a password step without its token with 403, not a validation error", async () => {
+    t = await testApp();
+    await createLockedMaria(t);
+    const id = await start();
+    await choose(id);
+    await typeCode(id, await t.lastCodeFor(BACKUP));
+    const refused = await post(`/api/v1/recovery/${id}/password`, { password: NEW_PASSWORD });
+    expect(refused.statusCode).toBe(403);
+    expect(refused.json().error.code).toBe("ERR_PASSWORD_TOKEN");
+  });
+
+  it("lets nobody else undo a confirmed step with a new code, until its 30 minutes are over", async () => {
+    t = await testApp();
+    await createLockedMaria(t);
+    const id = await start();
+    await choose(id);
+    const { passwordToken } = (await typeCode(id, await t.lastCodeFor(BACKUP))).json();
+    // Whoever knows the recovery id (it was in a link, a log) asks a new code to undo her step.
+    const undo = await choose(id, "decoy@evil.example", "203.0.113.9");
+    expect(undo.statusCode).toBe(409);
+    expect(undo.json().error.code).toBe("ERR_RECOVERY_STEP");
+    expect((await setPassword(id, passwordToken)).statusCode).toBe(200);
+
+    // A confirmed step whose 30 minutes ran out may ask for a new code (to be confirmed again).
+    const later = await start();
+    await choose(later);
+    await typeCode(later, await t.lastCodeFor(BACKUP));
+    t.clock.advance(31 * 60_000);
+    expect((await choose(later)).statusCode).toBe(202);
+  });
+
   it("answers the second of two simultaneous right codes with 409 ERR_RECOVERY_STEP", async () => {
     t = await testApp();
     await createLockedMaria(t);
@@ -160,6 +191,39 @@ describe("noise never keeps the owner out", () => {
       expect(capped.headers["retry-after"]).toBe("3600");
       expect(capped.json().error.message).toContain("60");
     }
+  });
+
+  it("caps a typed phone number alike for every account, whatever the account's country", async () => {
+    t = await testApp();
+    await createAccount(t, {
+      address: "jan.peeters@telenet.example",
+      country: "BE",
+      alternates: [{ kind: "phone", value: "+32 495 65 43 21", verified: true }],
+    });
+    await createAccount(t, {
+      address: "lena.schmidt@web.example",
+      country: "DE",
+      alternates: [{ kind: "email", value: "lena@family.example", verified: true }],
+    });
+    const answers: number[] = [];
+    for (const address of ["jan.peeters@telenet.example", "lena.schmidt@web.example", "nobody@web.example"]) {
+      const id = await start(address);
+      const phone = (value: string) => post(`/api/v1/recovery/${id}/channel`, { kind: "phone", value });
+      for (let i = 0; i < 5; i++) expect((await phone("0470 99 88 77")).statusCode).toBe(202);
+      answers.push((await phone("+32 470 99 88 77")).statusCode);
+    }
+    expect(answers).toEqual([429, 429, 429]);
+  });
+
+  it("does the work of a real code for a wrong destination, and never sends it", async () => {
+    t = await testApp();
+    await createLockedMaria(t);
+    const id = await start();
+    expect((await choose(id, "decoy@evil.example")).statusCode).toBe(202);
+    expect(await t.messages()).toEqual([]);
+    const rows = await t.database.db.selectFrom("outbox").selectAll().execute();
+    expect(rows.map((r) => [r.status, r.recipient, r.body])).toEqual([["voided", "", ""]]);
+    expect((await t.server.inject({ url: "/readyz" })).statusCode).toBe(200);
   });
 
   it("confirms by the mail's link: a GET changes nothing, the POST hands out the password token", async () => {

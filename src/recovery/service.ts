@@ -3,7 +3,7 @@ import type { AccountsService } from "../accounts/service.js";
 import type { CasesService } from "../cases/service.js";
 import { lockKey, type Tx } from "../db/database.js";
 import type { RecoveriesTable } from "../db/schema.js";
-import { enqueueMessage } from "../messaging/outbox.js";
+import { enqueueDecoy, enqueueMessage } from "../messaging/outbox.js";
 import { DAY, HOUR, MINUTE } from "../platform/clock.js";
 import { auditAccount, auditSubject, inTransaction, type Platform } from "../platform/context.js";
 import { AppError, type ErrorCode } from "../platform/errors.js";
@@ -40,6 +40,8 @@ export interface Confirmed {
 }
 
 const ACTOR = "user";
+/** Looked up when an address has no account, so both cases run the same queries. */
+const NO_ACCOUNT_ID = "00000000-0000-0000-0000-000000000000";
 /** The longest window of any cap (wrong codes per day): counters older than this are deleted. */
 const LONGEST_CAP_WINDOW_MS = DAY;
 
@@ -207,20 +209,28 @@ export class RecoveryService {
     if (kind === "phone" && !this.platform.channels.sms) throw new AppError("ERR_CHANNEL_UNAVAILABLE");
     if (kind === "email" && !this.platform.channels.email) throw new AppError("ERR_EMAIL_UNAVAILABLE");
     const recovery = await this.requireRecovery(id);
-    // Also after the code (say the 30 minutes for the password ran out): a new code must then be confirmed.
+    // Once the code is confirmed, only the holder of the password token moves the recovery: a new
+    // code from someone else who knows the id would undo her step. After the 30 minutes for the
+    // password ran out, a new code may be asked (and must then be confirmed).
     if (recovery.state === "done") throw new AppError("ERR_RECOVERY_STEP");
+    if (
+      recovery.state === "set_password" &&
+      this.now() - Number(recovery.verified_at) <= PASSWORD_STEP_TTL_MS
+    )
+      throw new AppError("ERR_RECOVERY_STEP");
     if (rawValue.trim() === "") throw new AppError("ERR_BACKUP_EMPTY", { field: "value" });
     const looksValid = kind === "email" ? normalizeEmail(rawValue) !== null : looksLikePhone(rawValue);
     if (!looksValid)
       throw new AppError(kind === "email" ? "ERR_VALIDATION" : "ERR_PHONE_INVALID", { field: "value" });
 
     const now = this.now();
-    const account = recovery.account_id ? await this.accounts.findById(recovery.account_id) : undefined;
+    // The same look-ups whether or not the address has an account: timing tells nothing.
+    const account = await this.accounts.findById(recovery.account_id ?? NO_ACCOUNT_ID);
     const value = kind === "email" ? normalizeEmail(rawValue)! : normalizePhone(rawValue, account?.country);
     // The person typed both: saying so reveals nothing, and sends nothing.
     if (kind === "email" && value === recovery.address)
       throw new AppError("ERR_BACKUP_IS_ACCOUNT", { field: "value" });
-    const alternates = account ? await this.accounts.verifiedAlternates(account.id) : [];
+    const alternates = await this.accounts.verifiedAlternates(account?.id ?? NO_ACCOUNT_ID);
     // Never an unverified alternate.
     const match = value !== null ? alternates.find((a) => a.kind === kind && a.value === value) : undefined;
 
@@ -234,7 +244,14 @@ export class RecoveryService {
       kind === "email"
         ? maskAlternate("email", value!)
         : maskAlternate("phone", typedPhoneForDisplay(rawValue, this.platform.config.defaultCountry));
-    const destinationKey = this.capKey("destination", recovery.address, kind, value ?? rawValue.trim());
+    // From what was typed, read alike for every account: a key read in the account's country would
+    // make the cap tell accounts (and their country) apart.
+    const destinationKey = this.capKey(
+      "destination",
+      recovery.address,
+      kind,
+      kind === "email" ? value! : typedPhoneForDisplay(rawValue, this.platform.config.defaultCountry),
+    );
     // Messages to the account's own verified alternates speak the account's language.
     const mailLocale = pickLocale(account?.locale, recovery.locale);
     const t = translator(mailLocale);
@@ -249,7 +266,14 @@ export class RecoveryService {
         "ERR_TOO_MANY_CODES",
       );
       await store.voidLiveCodes(tx, { recoveryId: id }, now, LONGEST_CODE_TTL_MS);
-      if (match) await store.voidLiveCodes(tx, { address: recovery.address }, now, LONGEST_CODE_TTL_MS, true);
+      // A decoy voids nothing real, but does the same work (this recovery's codes are voided already).
+      await store.voidLiveCodes(
+        tx,
+        match ? { address: recovery.address } : { recoveryId: id },
+        now,
+        LONGEST_CODE_TTL_MS,
+        true,
+      );
       await store.insertCode(tx, {
         id: codeId,
         recovery_id: id,
@@ -269,21 +293,21 @@ export class RecoveryService {
         verified_at: null,
         password_token_hash: null,
       });
-      if (match) {
-        const link = `${this.platform.config.publicUrl}/recover/link?token=${linkToken}&lang=${mailLocale}`;
-        await enqueueMessage(
+      {
+        const link = `${this.platform.config.publicUrl}/recover/link?token=${linkToken ?? randomToken(32)}&lang=${mailLocale}`;
+        await (match ? enqueueMessage : enqueueDecoy)(
           tx,
           now,
           this.platform.secrets,
           kind === "email"
             ? {
                 channel: "email",
-                recipient: match.value,
+                recipient: match?.value ?? "",
                 subject: t("mail.code.subject"),
                 body: t("mail.code.body", { code, link, account: recovery.address }),
                 codeId,
               }
-            : { channel: "sms", recipient: match.value, body: t("sms.code.body", { code }), codeId },
+            : { channel: "sms", recipient: match?.value ?? "", body: t("sms.code.body", { code }), codeId },
         );
       }
       await auditSubject(
