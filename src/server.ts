@@ -11,7 +11,7 @@ import { AccountsService } from "./accounts/service.js";
 import { casesPages } from "./cases/pages.js";
 import { CasesService } from "./cases/service.js";
 import type { Config } from "./config.js";
-import { type DbHandle, isReady, isUnavailableError } from "./db/database.js";
+import { type DbHandle, isPoolWaitTimeout, isReady, isUnavailableError } from "./db/database.js";
 import { devApi } from "./dev/api.js";
 import { helpPages } from "./help/pages.js";
 import { OutboxDispatcher } from "./messaging/dispatcher.js";
@@ -28,6 +28,7 @@ import { AppError, errorCatalogue, isAppError } from "./platform/errors.js";
 import { type MessageKey, translator } from "./platform/i18n.js";
 import { type MetricsRegistry, metrics } from "./platform/metrics.js";
 import { Secrets } from "./platform/secrets.js";
+import { KeyedSerializer } from "./platform/serializer.js";
 import { recoveryApi } from "./recovery/api.js";
 import { recoveryPages } from "./recovery/pages.js";
 import { RecoveryService } from "./recovery/service.js";
@@ -199,6 +200,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     auditKey: auditKey(config.secret),
     channels,
     wakeOutbox: () => dispatcher.wake(),
+    serialized: new KeyedSerializer(),
   };
   const accounts = new AccountsService(platform);
   const cases = new CasesService(platform);
@@ -329,6 +331,12 @@ export async function buildApp(options: AppOptions): Promise<App> {
   });
   server.addHook("onError", async (request, _reply, error) => {
     if (!isUnavailableError(error)) return;
+    // Waiting too long for a free connection is a busy pool, not an outage: that request gets its
+    // 503, but the breaker stays closed for everyone else (a flood about one address used to trip it).
+    if (isPoolWaitTimeout(error)) {
+      request.log.warn("database pool busy");
+      return;
+    }
     database.health.markDown();
     request.log.warn({ err: error }, "database unavailable");
   });

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { it } from "vitest";
 import { loadConfig } from "../src/config.js";
-import { type DbHandle, migrateToLatest, openDatabase } from "../src/db/database.js";
+import { type DbHandle, migrateToLatest, type OpenOptions, openDatabase } from "../src/db/database.js";
 import type { OutboxRow } from "../src/messaging/outbox.js";
 import type { Transport } from "../src/messaging/transports.js";
 import { ManualClock, systemClock } from "../src/platform/clock.js";
@@ -33,7 +33,7 @@ export async function freshDatabase(): Promise<
   DbHandle & {
     drop(): Promise<void>;
     /** Another connection pool on the same data, as a second server node has (SQLite: the same handle). */
-    openAnother(): DbHandle;
+    openAnother(options?: OpenOptions): DbHandle;
   }
 > {
   const url = process.env.SESAME_TEST_DATABASE_URL;
@@ -51,7 +51,8 @@ export async function freshDatabase(): Promise<
   await migrateToLatest(handle.db, schema);
   return {
     ...handle,
-    openAnother: () => openDatabase({ kind: "postgres", url }, { searchPath: schema, poolSize: 4 }),
+    openAnother: (options: OpenOptions = {}) =>
+      openDatabase({ kind: "postgres", url }, { searchPath: schema, poolSize: 4, ...options }),
     async drop() {
       await handle.close();
       const cleaner = new pg.Client({ connectionString: url });

@@ -420,63 +420,68 @@ export class AccountsService {
     if (throttled && !knownBefore) return this.throttledAnswer(throttled, address);
 
     const passwordOk = await verifyPassword(found?.password_hash ?? (await decoyPasswordHash()), password);
-    const result = await inTransaction(this.platform, async (tx): Promise<SigninResult | null> => {
-      const now = this.now();
-      const counter = await store.lockThrottleRow(tx, this.platform.dialect, keyHash, now);
-      const account = await store.lockAccountRowByAddress(tx, this.platform.dialect, address);
-      const deviceKnown =
-        deviceHash !== null && (await store.findKnownDevice(tx, account?.id ?? "", deviceHash)) !== undefined;
-      const throttledNow = throttleLock(counter, now);
-      if (throttledNow && !deviceKnown) return this.throttledAnswer(throttledNow, address);
-      // The hash that verified must still be the account's: a password changed meanwhile wins.
-      if (!account || !passwordOk || account.password_hash !== found?.password_hash) {
-        await auditSubject(
-          this.platform,
-          tx,
-          { accountId: account?.id ?? null, address },
-          { type: "signin.failed", actor: "user", detail: { ip, knownDevice: deviceKnown } },
-        );
-        await this.countFailure(tx, counter, account, address, deviceHash, "rule:failed_signins");
-        return null;
-      }
-      const lock = this.lockOf(account, counter, now);
-      if (!lockLetsKnownDeviceIn(lock, deviceKnown)) {
-        await auditAccount(this.platform, tx, account.id, {
-          type: "signin.blocked",
-          actor: "user",
-          detail: { ip, reason: lock!.reason },
+    // Queued in memory behind other sign-ins for this address on this node: a flood about one
+    // address waits here, not holding connections while it waits on the throttle row's lock.
+    const result = await this.platform.serialized.run(`address:${address}`, () =>
+      inTransaction(this.platform, async (tx): Promise<SigninResult | null> => {
+        const now = this.now();
+        const counter = await store.lockThrottleRow(tx, this.platform.dialect, keyHash, now);
+        const account = await store.lockAccountRowByAddress(tx, this.platform.dialect, address);
+        const deviceKnown =
+          deviceHash !== null &&
+          (await store.findKnownDevice(tx, account?.id ?? "", deviceHash)) !== undefined;
+        const throttledNow = throttleLock(counter, now);
+        if (throttledNow && !deviceKnown) return this.throttledAnswer(throttledNow, address);
+        // The hash that verified must still be the account's: a password changed meanwhile wins.
+        if (!account || !passwordOk || account.password_hash !== found?.password_hash) {
+          await auditSubject(
+            this.platform,
+            tx,
+            { accountId: account?.id ?? null, address },
+            { type: "signin.failed", actor: "user", detail: { ip, knownDevice: deviceKnown } },
+          );
+          await this.countFailure(tx, counter, account, address, deviceHash, "rule:failed_signins");
+          return null;
+        }
+        const lock = this.lockOf(account, counter, now);
+        if (!lockLetsKnownDeviceIn(lock, deviceKnown)) {
+          await auditAccount(this.platform, tx, account.id, {
+            type: "signin.blocked",
+            actor: "user",
+            detail: { ip, reason: lock!.reason },
+          });
+          return { outcome: "locked", lock: lock!, address: account.address };
+        }
+        const session = randomToken(32);
+        const issued = deviceHash ? deviceId! : this.issueDeviceId();
+        const issuedHash = deviceHash ?? this.platform.secrets.hmac(`device:${issued}`);
+        await store.insertSession(tx, {
+          id: newId(),
+          account_id: account.id,
+          token_hash: this.platform.secrets.hmac(`session:${session}`),
+          device_hash: issuedHash,
+          created_at: now,
+          expires_at: now + SESSION_TTL_MS,
         });
-        return { outcome: "locked", lock: lock!, address: account.address };
-      }
-      const session = randomToken(32);
-      const issued = deviceHash ? deviceId! : this.issueDeviceId();
-      const issuedHash = deviceHash ?? this.platform.secrets.hmac(`device:${issued}`);
-      await store.insertSession(tx, {
-        id: newId(),
-        account_id: account.id,
-        token_hash: this.platform.secrets.hmac(`session:${session}`),
-        device_hash: issuedHash,
-        created_at: now,
-        expires_at: now + SESSION_TTL_MS,
-      });
-      await store.rememberDevice(tx, account.id, issuedHash, now);
-      // The owner is in: failures so far are forgiven, unless a throttle is running (a known device
-      // passed it, while someone else may still be guessing).
-      if (!throttledNow) await store.deleteThrottle(tx, keyHash);
-      await auditAccount(this.platform, tx, account.id, {
-        type: "signin.succeeded",
-        actor: "user",
-        detail: { ip, knownDevice: deviceKnown },
-      });
-      return {
-        outcome: "signed_in",
-        session,
-        deviceId: issued,
-        accountId: account.id,
-        displayName: account.display_name,
-        address: account.address,
-      };
-    });
+        await store.rememberDevice(tx, account.id, issuedHash, now);
+        // The owner is in: failures so far are forgiven, unless a throttle is running (a known device
+        // passed it, while someone else may still be guessing).
+        if (!throttledNow) await store.deleteThrottle(tx, keyHash);
+        await auditAccount(this.platform, tx, account.id, {
+          type: "signin.succeeded",
+          actor: "user",
+          detail: { ip, knownDevice: deviceKnown },
+        });
+        return {
+          outcome: "signed_in",
+          session,
+          deviceId: issued,
+          accountId: account.id,
+          displayName: account.display_name,
+          address: account.address,
+        };
+      }),
+    );
     if (!result) throw new AppError("ERR_INVALID_CREDENTIALS");
     return result;
   }

@@ -83,6 +83,10 @@ export function isUnavailableError(error: unknown, depth = 0): boolean {
   return inner.some((e) => isUnavailableError(e, depth + 1));
 }
 
+/** pg's "no connection became free in time": the pool is busy (or cannot connect at all). */
+export const isPoolWaitTimeout = (error: unknown): boolean =>
+  error instanceof Error && /timeout exceeded when trying to connect/.test(error.message);
+
 // PostgreSQL returns int8 as strings; our int8 columns hold epoch-ms, well inside 2^53.
 const pgTypes = {
   getTypeParser(oid: number, format?: "text" | "binary") {

@@ -3,6 +3,7 @@ import type { Db, Dialect, Tx } from "../db/database.js";
 import { type AuditEntry, accountStream, appendAudit } from "./audit.js";
 import type { Clock } from "./clock.js";
 import type { Secrets } from "./secrets.js";
+import type { KeyedSerializer } from "./serializer.js";
 
 /** What every service needs from the platform; built once in server.ts. */
 export interface Platform {
@@ -20,6 +21,8 @@ export interface Platform {
   channels: { email: boolean; sms: boolean };
   /** Wakes the outbox dispatcher after a commit that queued messages. */
   wakeOutbox(): void;
+  /** Work about one address, one at a time in this process (see KeyedSerializer). */
+  serialized: KeyedSerializer;
 }
 
 /** One use-case, one transaction: the change, its audit entries and its outbox messages commit together. */

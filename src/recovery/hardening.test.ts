@@ -11,6 +11,7 @@ import {
   type TestApp,
   testApp,
 } from "../../test/helpers.js";
+import type { OpenOptions } from "../db/database.js";
 import { HOUR as HOUR_MS } from "../platform/clock.js";
 import { buildApp } from "../server.js";
 
@@ -46,10 +47,10 @@ const accountStatus = async (address = maria.address) =>
   (await t.server.inject({ url: `/api/v1/accounts/${address}`, headers: auth })).json();
 
 /** Other server nodes on the same database, each with its own connection pool. */
-async function otherNodes(count: number) {
+async function otherNodes(count: number, options?: OpenOptions) {
   const nodes = [];
   for (let i = 0; i < count; i++) {
-    const database = t.database.openAnother();
+    const database = t.database.openAnother(options);
     const app = await buildApp({
       config: t.config,
       database,
@@ -343,6 +344,40 @@ describe("noise never keeps the owner out", () => {
     expect(rows).toHaveLength(1);
     expect(JSON.stringify(rows)).not.toContain("x.example");
   });
+
+  concurrencyTest(
+    "keeps serving everyone while a flood of starts about one address comes from many IPs",
+    async () => {
+      t = await testApp();
+      await createAccount(t, { address: "jan.peeters@telenet.example" });
+      await createAccount(t, { address: "lena.schmidt@web.example" });
+      // A node whose pool gives up waiting for a free connection quickly, so waiting shows.
+      const [, node] = await otherNodes(1, { poolSize: 4, timeouts: { connectMs: 150, statementMs: 5_000 } });
+      const start = (address: string, ip: string) =>
+        node!.server.inject({
+          method: "POST",
+          url: "/api/v1/recovery",
+          payload: { address },
+          remoteAddress: ip,
+        });
+      const flood = Array.from({ length: 400 }, (_, i) =>
+        start("jan.peeters@telenet.example", `10.9.${i >> 8}.${i & 255}`),
+      );
+      const bystander = Array.from({ length: 10 }, () => start("lena.schmidt@web.example", "198.51.100.50"));
+      const [floodAnswers, bystanderAnswers] = await Promise.all([
+        Promise.all(flood),
+        Promise.all(bystander),
+      ]);
+      const statuses = (answers: Array<{ statusCode: number }>) => [
+        ...new Set(answers.map((a) => a.statusCode)),
+      ];
+      // Requests about one address queue in memory, not each on a connection: nobody meets a full pool.
+      expect(statuses(floodAnswers)).toEqual([201]);
+      expect(statuses(bystanderAnswers)).toEqual([201]);
+      // The owner, from her own address, right after: the breaker was never tripped.
+      expect((await start("jan.peeters@telenet.example", "198.51.100.60")).statusCode).toBe(201);
+    },
+  );
 
   concurrencyTest("holds the start cap against 100 parallel starts on several nodes", async () => {
     t = await testApp();

@@ -86,6 +86,14 @@ export class RecoveryService {
    * Checks a cap inside the transaction that counts it, holding a lock on its key so parallel
    * requests (on any node) cannot all pass. Throws `code` with a Retry-After when it is full.
    */
+  /**
+   * One use-case's transaction about one address: queued in memory behind the others about the
+   * same address on this node, so they do not each hold a connection while waiting on its locks.
+   */
+  private inAddressTransaction<T>(address: string, work: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.platform.serialized.run(`address:${address}`, () => inTransaction(this.platform, work));
+  }
+
   private lastPrunedAt = Number.NEGATIVE_INFINITY;
 
   /**
@@ -144,7 +152,7 @@ export class RecoveryService {
     const account = await this.accounts.findByAddress(address);
     const id = newRecoveryId();
     const startKey = this.capKey("start", address, source);
-    await inTransaction(this.platform, async (tx) => {
+    await this.inAddressTransaction(address, async (tx) => {
       await this.countWithinCap(
         tx,
         startKey,
@@ -255,7 +263,7 @@ export class RecoveryService {
     // Messages to the account's own verified alternates speak the account's language.
     const mailLocale = pickLocale(account?.locale, recovery.locale);
     const t = translator(mailLocale);
-    await inTransaction(this.platform, async (tx) => {
+    await this.inAddressTransaction(recovery.address, async (tx) => {
       // One writer per address at a time: only one real code is ever live.
       await lockKey(tx, this.platform.dialect, `codes:${recovery.address}`);
       await this.countWithinCap(
@@ -383,7 +391,7 @@ export class RecoveryService {
         throw new AppError("ERR_CODE_SUPERSEDED");
     }
     const wrongKey = this.capKey("wrong-code", recovery.address);
-    const outcome = await inTransaction(this.platform, async (tx) => {
+    const outcome = await this.inAddressTransaction(recovery.address, async (tx) => {
       await this.refuseWhenCapped(tx, wrongKey, wrongCodesPerAddressPerDay, DAY, "ERR_TOO_MANY_WRONG_CODES");
       if (!(await store.takeCodeTry(tx, code.id, triesPerCode))) return "exhausted" as const;
       if (matches) return this.markConfirmed(tx, recovery, code.id, code.channel, "typed");
@@ -419,7 +427,7 @@ export class RecoveryService {
     if (this.now() >= code.expires_at) throw new AppError("ERR_CODE_EXPIRED");
     const recovery = await this.requireRecovery(code.recovery_id);
     if (recovery.state !== "enter_code" || code.used_at !== null) throw new AppError("ERR_RECOVERY_STEP");
-    return inTransaction(this.platform, (tx) =>
+    return this.inAddressTransaction(recovery.address, (tx) =>
       this.markConfirmed(tx, recovery, code.id, code.channel, "link"),
     );
   }
@@ -450,7 +458,7 @@ export class RecoveryService {
     const accountLocale = pickLocale(account.locale);
     const t = translator(accountLocale);
 
-    const result = await inTransaction(this.platform, async (tx) => {
+    const result = await this.inAddressTransaction(recovery.address, async (tx) => {
       if (
         !(await store.advanceRecovery(tx, id, "set_password", {
           state: "done",
@@ -542,7 +550,9 @@ export class RecoveryService {
     if (!contact) throw new AppError("ERR_VALIDATION", { field: "contactEmail" });
     if (contact === recovery.address) throw new AppError("ERR_CONTACT_IS_ACCOUNT");
 
-    const caseRef = await inTransaction(this.platform, (tx) => this.openCaseFor(tx, recovery, contact));
+    const caseRef = await this.inAddressTransaction(recovery.address, (tx) =>
+      this.openCaseFor(tx, recovery, contact),
+    );
     this.platform.wakeOutbox();
     return { caseRef };
   }
@@ -589,7 +599,7 @@ export class RecoveryService {
     const id = newRecoveryId();
     // Its own cap, per address and source: the start cap's noise does not reach it.
     const noAccessKey = this.capKey("no-access", address, source);
-    const caseRef = await inTransaction(this.platform, async (tx) => {
+    const caseRef = await this.inAddressTransaction(address, async (tx) => {
       await this.countWithinCap(
         tx,
         noAccessKey,
