@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createLockedMaria, maria, type TestApp, testApp } from "../../test/helpers.js";
 import { maskAlternate } from "../accounts/model.js";
+import { MAILED_CONTACTS_PER_CASE } from "./service.js";
 
 let t: TestApp;
 beforeEach(async () => {
@@ -56,6 +57,30 @@ describe("contacts of a case", () => {
     t.clock.advance(60 * 60 * 1000 + 1);
     await reportNoAccess("d@evil.example");
     expect(await mailsTo("maria.work@company.example")).toHaveLength(3);
+  });
+
+  it("take one contact per recovery, so a recovery id cannot relay our mail to a list", async () => {
+    const id = (await post("/api/v1/recovery", { address: maria.address })).json().recoveryId;
+    const first = await post(`/api/v1/recovery/${id}/no-access`, {
+      contactEmail: "maria.work@company.example",
+    });
+    expect(first.statusCode).toBe(201);
+    const again = await post(`/api/v1/recovery/${id}/no-access`, {
+      contactEmail: "maria.work@company.example",
+    });
+    expect(again.json().caseRef).toBe(first.json().caseRef);
+    const other = await post(`/api/v1/recovery/${id}/no-access`, { contactEmail: "victim+1@else.example" });
+    expect(other.statusCode).toBe(409);
+    expect(other.json().error.code).toBe("ERR_RECOVERY_STEP");
+    expect(await mailsTo("victim+1@else.example")).toEqual([]);
+  });
+
+  it("are mailed only up to ten per case; later ones are recorded for the agent", async () => {
+    for (let i = 0; i < MAILED_CONTACTS_PER_CASE + 2; i++) await reportNoAccess(`someone+${i}@else.example`);
+    const mailed = new Set((await t.messages()).map((m) => m.recipient));
+    expect([...mailed].filter((r) => r.startsWith("someone+"))).toHaveLength(MAILED_CONTACTS_PER_CASE);
+    const contacts = await t.database.db.selectFrom("case_contacts").select("email").execute();
+    expect(contacts).toHaveLength(MAILED_CONTACTS_PER_CASE + 2);
   });
 
   it("get one acknowledgement each, however often they write", async () => {

@@ -57,6 +57,9 @@ interface ContactMessage {
  * Contacts are added, never replaced; each has its own status token; mail to a contact never
  * carries text that someone else typed.
  */
+/** Contacts of one case that get an acknowledgement mail; later ones are only recorded. */
+export const MAILED_CONTACTS_PER_CASE = 10;
+
 export class CasesService {
   constructor(private readonly platform: Platform) {}
 
@@ -153,12 +156,15 @@ export class CasesService {
       created_at: now,
     });
     const locale = pickLocale(opening.locale);
-    await this.writeToContact(tx, kase.id, { id: contactId, email: opening.contactEmail }, locale, {
-      subjectKey: "mail.case.subject",
-      bodyKey: "mail.case.body",
-      params: { ref: kase.ref },
-      extra: { statusUrl: this.statusUrl(token, locale) },
-    });
+    // Past a few contacts, newcomers are recorded (the agent sees them) but not mailed: a case must
+    // not become a way to send our mail to a list of strangers.
+    if (earlier.length < MAILED_CONTACTS_PER_CASE)
+      await this.writeToContact(tx, kase.id, { id: contactId, email: opening.contactEmail }, locale, {
+        subjectKey: "mail.case.subject",
+        bodyKey: "mail.case.body",
+        params: { ref: kase.ref },
+        extra: { statusUrl: this.statusUrl(token, locale) },
+      });
     // The first contact is the one the case was opened with (contacts may share a millisecond).
     const caseRow = await store.findCaseById(tx, kase.id);
     const first = earlier.find((c) => c.email === caseRow?.contact_email) ?? earlier[0];
@@ -233,7 +239,7 @@ export class CasesService {
     return store.findCaseById(tx ?? this.platform.db, id);
   }
 
-  findContactById(id: string) {
-    return store.findContactById(this.platform.db, id);
+  findContactById(id: string, tx?: Tx) {
+    return store.findContactById(tx ?? this.platform.db, id);
   }
 }

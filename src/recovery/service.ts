@@ -550,9 +550,18 @@ export class RecoveryService {
     if (!contact) throw new AppError("ERR_VALIDATION", { field: "contactEmail" });
     if (contact === recovery.address) throw new AppError("ERR_CONTACT_IS_ACCOUNT");
 
-    const caseRef = await this.inAddressTransaction(recovery.address, (tx) =>
-      this.openCaseFor(tx, recovery, contact),
-    );
+    const caseRef = await this.inAddressTransaction(recovery.address, async (tx) => {
+      // One contact per recovery: asking again with the same address is harmless, with another it is
+      // refused (each new contact is mailed, so a recovery id must not relay mail to a list).
+      const current = (await store.findRecovery(tx, id))!;
+      if (current.case_contact_id) {
+        const given = await this.cases.findContactById(current.case_contact_id, tx);
+        const kase = current.case_id ? await this.cases.findById(current.case_id, tx) : undefined;
+        if (given?.email !== contact || !kase) throw new AppError("ERR_RECOVERY_STEP");
+        return kase.ref;
+      }
+      return this.openCaseFor(tx, recovery, contact);
+    });
     this.platform.wakeOutbox();
     return { caseRef };
   }
