@@ -76,6 +76,8 @@ describe("addresses and numbers", () => {
 
   it("masks mail and phone alike, grouped as they are written", () => {
     expect(maskEmail("maria-rosa@gmail.example")).toBe("m••••a@g•••l.example");
+    // No typed text survives in a mask, in any label but the last.
+    expect(maskEmail("x@win.call-0800-555-0199.evil-prize.example")).toBe("•@w•n.c••••9.e••••e.example");
     expect(maskPhone("+32470123456")).toBe("+32 4•• •• •• 56");
     expect(maskPhone("+33612345678")).toBe("+33 6 •• •• •• 78");
   });
@@ -96,10 +98,13 @@ describe("addresses and numbers", () => {
           masked.slice(0, masked.lastIndexOf("@")),
           masked.split("@").at(-1)!,
         ];
-        const [label, ...rest] = domain.split(".");
-        const [maskedLabel, ...maskedRest] = maskedDomain.split(".");
+        const labels = domain.split(".");
+        const maskedLabels = maskedDomain.split(".");
         return (
-          shape(local, maskedLocal) && shape(label!, maskedLabel!) && maskedRest.join(".") === rest.join(".")
+          shape(local, maskedLocal) &&
+          maskedLabels.length === labels.length &&
+          labels.slice(0, -1).every((label, i) => shape(label, maskedLabels[i]!)) &&
+          maskedLabels.at(-1) === labels.at(-1)
         );
       }),
       { numRuns: 1000 },

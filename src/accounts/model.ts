@@ -55,11 +55,15 @@ const maskPart = (part: string): string => {
   return `${chars[0]}${HIDDEN.repeat(Math.min(chars.length - 2, 4))}${chars.at(-1)}`;
 };
 
-/** `maria-rosa@gmail.example` -> `m••••a@g•••l.example`: the domain's first label masked like the local part. */
+/**
+ * `maria-rosa@gmail.example` -> `m••••a@g•••l.example`: every label but the last masked like the
+ * local part, so a mask relays no text that someone typed (`…@x.call-0800-prize.evil.example`).
+ */
 export const maskEmail = (address: string): string => {
   const at = address.lastIndexOf("@");
-  const [host = "", ...rest] = address.slice(at + 1).split(".");
-  return `${maskPart(address.slice(0, at))}@${maskPart(host)}${rest.length ? `.${rest.join(".")}` : ""}`;
+  const labels = address.slice(at + 1).split(".");
+  const last = labels.length > 1 ? labels.pop()! : null;
+  return `${maskPart(address.slice(0, at))}@${[...labels.map(maskPart), ...(last === null ? [] : [last])].join(".")}`;
 };
 
 /**
