@@ -235,6 +235,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
     const type = mediaType(request);
     if ((type !== undefined || carriesBody(request)) && type !== "application/json")
       throw new AppError("ERR_UNSUPPORTED_MEDIA_TYPE");
+    // Nothing to parse: a bodyless request that names JSON anyway (many clients do) is no 400.
+    if (!carriesBody(request)) delete request.headers["content-type"];
   });
   // PostgreSQL refuses NUL in text: refused here as bad input, on both databases.
   server.addHook("preValidation", async (request) => {

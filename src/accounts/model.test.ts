@@ -68,6 +68,7 @@ describe("addresses and numbers", () => {
       "jos\u00e9\u00ad@x.example", // soft hyphen
       "\ufeffjos\u00e9@x.example", // byte order mark
       "jos\u00e9\u0000@x.example",
+      "\ud800zz@x.example", // a lone surrogate: PostgreSQL would store U+FFFD
       "a@b..example",
       "a@b.example..",
     ])

@@ -19,7 +19,8 @@ export interface LockView {
 const EMAIL = /^[^\s@<>()"',;:]+@[^\s@<>()"',;:]+\.[^\s@<>()"',;:]+$/;
 // Characters that show nothing (zero-width, bidi controls, other format and control characters):
 // they would let two addresses that look the same be two accounts.
-const INVISIBLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}]/u;
+// Lone surrogates too (\p{Cs}): PostgreSQL would store them as U+FFFD, joining different inputs.
+const INVISIBLE = /[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}]/u;
 
 /**
  * The one form of an address: Unicode NFC, lower case, no trailing dot on the domain. Null when it

@@ -152,7 +152,7 @@ export const de: Record<MessageKey, string> = {
   "error.ERR_LINK_INVALID":
     "Dieser Link ist nicht gültig. Öffnen Sie den Link aus der neuesten E-Mail oder geben Sie deren Code ein.",
   "error.ERR_TOO_MANY_WRONG_CODES":
-    "Für diese Adresse wurden heute zu viele falsche Codes eingegeben. Versuchen Sie es in {retryAfterHours} Stunden erneut, oder öffnen Sie den Link in Ihrer neuesten E-Mail: Er funktioniert weiterhin.",
+    "Für diese Adresse wurden heute zu viele falsche Codes eingegeben. Versuchen Sie es in {retryAfterHours} Stunden erneut. Kam Ihr Code per E-Mail, funktioniert der Link in Ihrer neuesten E-Mail weiterhin; kam er per SMS, teilen Sie uns mit, dass Sie Ihre Ersatzadressen nicht erreichen, und unser Team hilft Ihnen.",
   "error.ERR_TOO_MANY_STARTS":
     "Von Ihrer Verbindung aus wurden zu viele Wiederherstellungen für diese Adresse gestartet. Versuchen Sie es in {retryAfterMinutes} Minuten erneut, oder teilen Sie uns mit, dass Sie keine Ihrer Ersatzadressen erreichen.",
   "error.ERR_ADDRESS_EMPTY": "Geben Sie die Adresse des Kontos ein, das Sie zurückhaben möchten.",

@@ -145,7 +145,7 @@ export const en = {
   "error.ERR_LINK_INVALID":
     "This link is not valid. Open the link in the latest mail you received, or type its code.",
   "error.ERR_TOO_MANY_WRONG_CODES":
-    "Too many wrong codes were typed for this address today. Try again in {retryAfterHours} hours, or open the link in your latest mail: it still works.",
+    "Too many wrong codes were typed for this address today. Try again in {retryAfterHours} hours. If your code came by email, the link in your latest mail still works; if it came by text message, tell us you can't reach your backups and our team will help you.",
   "error.ERR_TOO_MANY_STARTS":
     "Too many recoveries were started for this address from your connection. Try again in {retryAfterMinutes} minutes, or tell us you can't reach any of your backup addresses.",
   "error.ERR_ADDRESS_EMPTY": "Type the address of the account you want to get back.",

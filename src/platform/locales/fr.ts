@@ -148,7 +148,7 @@ export const fr: Record<MessageKey, string> = {
   "error.ERR_LINK_INVALID":
     "Ce lien n'est pas valable. Ouvrez le lien du dernier e-mail reçu, ou tapez son code.",
   "error.ERR_TOO_MANY_WRONG_CODES":
-    "Trop de codes erronés ont été tapés aujourd'hui pour cette adresse. Réessayez dans {retryAfterHours} heures, ou ouvrez le lien de votre dernier e-mail : il fonctionne toujours.",
+    "Trop de codes erronés ont été tapés aujourd'hui pour cette adresse. Réessayez dans {retryAfterHours} heures. Si votre code est arrivé par e-mail, le lien de votre dernier e-mail fonctionne toujours ; s'il est arrivé par SMS, indiquez-nous que vous n'avez accès à aucune de vos adresses de secours et notre équipe vous aidera.",
   "error.ERR_TOO_MANY_STARTS":
     "Trop de récupérations ont été lancées pour cette adresse depuis votre connexion. Réessayez dans {retryAfterMinutes} minutes, ou indiquez-nous que vous n'avez accès à aucune de vos adresses de secours.",
   "error.ERR_ADDRESS_EMPTY": "Tapez l'adresse du compte que vous voulez récupérer.",

@@ -147,7 +147,7 @@ export const nl: Record<MessageKey, string> = {
   "error.ERR_LINK_INVALID":
     "Deze link is niet geldig. Open de link uit de laatste e-mail die u kreeg, of typ de code ervan.",
   "error.ERR_TOO_MANY_WRONG_CODES":
-    "Er zijn vandaag te veel foute codes getypt voor dit adres. Probeer het over {retryAfterHours} uur opnieuw, of open de link in uw laatste e-mail: die werkt nog altijd.",
+    "Er zijn vandaag te veel foute codes getypt voor dit adres. Probeer het over {retryAfterHours} uur opnieuw. Kwam uw code per e-mail, dan werkt de link in uw laatste e-mail nog altijd; kwam hij per sms, laat ons dan weten dat u uw herstelgegevens niet kunt bereiken en ons team helpt u verder.",
   "error.ERR_TOO_MANY_STARTS":
     "Er zijn vanaf uw verbinding te veel herstelpogingen gestart voor dit adres. Probeer het over {retryAfterMinutes} minuten opnieuw, of laat ons weten dat u geen van uw herstel-e-mailadressen of -telefoonnummers kunt bereiken.",
   "error.ERR_ADDRESS_EMPTY": "Typ het adres van het account dat u terug wilt.",
