@@ -12,7 +12,7 @@ export interface Database {
   cases: CasesTable;
   case_events: CaseEventsTable;
   case_contacts: CaseContactsTable;
-  throttle_hits: ThrottleHitsTable;
+  cap_counters: CapCountersTable;
   audit_log: AuditLogTable;
   outbox: OutboxTable;
   signin_throttle: SigninThrottleTable;
@@ -143,10 +143,14 @@ export interface CaseContactsTable {
   created_at: number;
 }
 
-/** One row per counted act of a cap; the key is an HMAC (address, source, destination), never in clear. */
-export interface ThrottleHitsTable {
+/**
+ * One row per capped key (an HMAC of address, source, destination: never in clear): the acts counted
+ * in its window, which starts at the first act and lasts the cap's window.
+ */
+export interface CapCountersTable {
   key: string;
-  at: number;
+  window_start: number;
+  count: number;
 }
 
 export interface AuditLogTable {

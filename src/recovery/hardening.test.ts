@@ -340,7 +340,7 @@ describe("noise never keeps the owner out", () => {
     await start("someone@x.example");
     t.clock.advance(DAY_MS + 1);
     await start("other@x.example");
-    const rows = await t.database.db.selectFrom("throttle_hits").selectAll().execute();
+    const rows = await t.database.db.selectFrom("cap_counters").selectAll().execute();
     expect(rows).toHaveLength(1);
     expect(JSON.stringify(rows)).not.toContain("x.example");
   });

@@ -104,32 +104,32 @@ export class RecoveryService {
     const now = this.now();
     if (now - this.lastPrunedAt < MINUTE) return;
     this.lastPrunedAt = now;
-    await store.pruneAllHits(tx, now - LONGEST_CAP_WINDOW_MS);
+    await store.pruneCounters(tx, now - LONGEST_CAP_WINDOW_MS);
   }
 
-  /** Refuses with `code` when `key` has used up `limit` acts in the window, saying how long to wait. */
+  /** Refuses with `code` when `key` has used up `limit` acts in its window, saying how long to wait. */
   private async refuseWhenCapped(tx: Tx, key: string, limit: number, windowMs: number, code: ErrorCode) {
-    const now = this.now();
     await lockKey(tx, this.platform.dialect, `cap:${key}`);
-    const used = await store.hitsSince(tx, key, now - windowMs);
-    if (used.count >= limit) throw this.capped(code, used.oldest ?? now, windowMs);
+    const window = await store.openWindowOf(tx, key, this.now(), windowMs);
+    if (window && window.count >= limit) throw this.capped(code, window.start, windowMs);
   }
 
   /**
    * Counts one act of `key` if its cap allows it, in one statement (the hot path of every start and
    * code request), else refuses with `code`. Inside the caller's transaction, under a lock on the key,
-   * so parallel requests on several nodes cannot pass the cap.
+   * so parallel requests on several nodes cannot pass the cap. A window starts at its first act: over
+   * any run of windows no more than `limit` acts per window are counted.
    */
   private async countWithinCap(tx: Tx, key: string, limit: number, windowMs: number, code: ErrorCode) {
     const now = this.now();
     await lockKey(tx, this.platform.dialect, `cap:${key}`);
-    if (await store.addHitWithin(tx, key, now, now - windowMs, limit)) return;
-    const used = await store.hitsSince(tx, key, now - windowMs);
-    throw this.capped(code, used.oldest ?? now, windowMs);
+    if (await store.countAct(tx, key, now, windowMs, limit)) return;
+    const window = await store.openWindowOf(tx, key, now, windowMs);
+    throw this.capped(code, window?.start ?? now, windowMs);
   }
 
-  private capped(code: ErrorCode, oldest: number, windowMs: number) {
-    const retryAfter = Math.max(Math.ceil((oldest + windowMs - this.now()) / 1000), 1);
+  private capped(code: ErrorCode, windowStart: number, windowMs: number) {
+    const retryAfter = Math.max(Math.ceil((windowStart + windowMs - this.now()) / 1000), 1);
     return new AppError(
       code,
       { retryAfter },
@@ -395,7 +395,7 @@ export class RecoveryService {
       await this.refuseWhenCapped(tx, wrongKey, wrongCodesPerAddressPerDay, DAY, "ERR_TOO_MANY_WRONG_CODES");
       if (!(await store.takeCodeTry(tx, code.id, triesPerCode))) return "exhausted" as const;
       if (matches) return this.markConfirmed(tx, recovery, code.id, code.channel, "typed");
-      await store.addHit(tx, wrongKey, now);
+      await store.countAct(tx, wrongKey, now, DAY, null);
       const attemptsLeft = Math.max(triesPerCode - (code.attempts + 1), 0);
       await auditSubject(
         this.platform,

@@ -72,28 +72,37 @@ export const latestCodeOf = (db: Executor, recoveryId: string) =>
 
 /** How many acts a cap counted under `key` since `since`, and when the oldest of them was. */
 /**
- * Counts one act of `key` at `at` only if fewer than `limit` were counted since `since`; true when
- * counted. One statement: the cap check and the count cannot drift apart.
+ * Counts one act of `key` in its window (a new window when the last one is over), in one statement:
+ * with `limit`, only while fewer than `limit` acts were counted in the window. True when counted.
  */
-export async function addHitWithin(db: Executor, key: string, at: number, since: number, limit: number) {
-  const result = await sql`insert into throttle_hits (key, at)
-    select cast(${key} as text), cast(${at} as bigint)
-    where (select count(*) from throttle_hits where key = ${key} and at > ${since}) < ${limit}`.execute(db);
-  return Number(result.numAffectedRows ?? 0) === 1;
+export async function countAct(
+  db: Executor,
+  key: string,
+  now: number,
+  windowMs: number,
+  limit: number | null,
+): Promise<boolean> {
+  const over = now - windowMs;
+  const result = await sql<{ key: string }>`insert into cap_counters (key, window_start, count)
+    values (${key}, ${now}, 1)
+    on conflict (key) do update set
+      count = case when cap_counters.window_start <= ${over} then 1 else cap_counters.count + 1 end,
+      window_start = case when cap_counters.window_start <= ${over} then ${now} else cap_counters.window_start end
+    ${limit === null ? sql`` : sql`where cap_counters.window_start <= ${over} or cap_counters.count < ${limit}`}
+    returning key`.execute(db);
+  return result.rows.length === 1;
 }
 
-export async function hitsSince(db: Executor, key: string, since: number) {
+/** The acts counted for `key` in a window still open at `now`, and when that window started. */
+export async function openWindowOf(db: Executor, key: string, now: number, windowMs: number) {
   const row = await db
-    .selectFrom("throttle_hits")
-    .select((eb) => [eb.fn.countAll().as("count"), eb.fn.min("at").as("oldest")])
+    .selectFrom("cap_counters")
+    .select(["window_start", "count"])
     .where("key", "=", key)
-    .where("at", ">", since)
-    .executeTakeFirstOrThrow();
-  return { count: Number(row.count), oldest: row.oldest === null ? null : Number(row.oldest) };
+    .where("window_start", ">", now - windowMs)
+    .executeTakeFirst();
+  return row ? { start: Number(row.window_start), count: Number(row.count) } : null;
 }
-
-export const addHit = (db: Executor, key: string, at: number) =>
-  db.insertInto("throttle_hits").values({ key, at }).execute();
 
 /**
  * Voids the codes still usable; none is older than the longest code life, so only those are looked at.
@@ -120,9 +129,9 @@ export const voidLiveCodes = (
   return query.execute();
 };
 
-/** Retention of every cap's counters: nothing older than the longest window is kept. */
-export const pruneAllHits = (db: Executor, before: number) =>
-  db.deleteFrom("throttle_hits").where("at", "<=", before).execute();
+/** Retention of every cap's counters: a window that started before `before` is over. */
+export const pruneCounters = (db: Executor, before: number) =>
+  db.deleteFrom("cap_counters").where("window_start", "<=", before).execute();
 
 export const findCodeByLinkToken = (db: Executor, linkTokenHash: string) =>
   db.selectFrom("recovery_codes").selectAll().where("link_token_hash", "=", linkTokenHash).executeTakeFirst();

@@ -17,13 +17,13 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .execute();
 
   await db.schema
-    .createTable("throttle_hits")
-    .addColumn("key", "text", (c) => c.notNull())
-    .addColumn("at", "bigint", (c) => c.notNull())
+    .createTable("cap_counters")
+    .addColumn("key", "text", (c) => c.primaryKey())
+    .addColumn("window_start", "bigint", (c) => c.notNull())
+    .addColumn("count", "integer", (c) => c.notNull())
     .execute();
-  await db.schema.createIndex("throttle_hits_key_at").on("throttle_hits").columns(["key", "at"]).execute();
-  // Retention: rows older than the longest window are deleted by age.
-  await db.schema.createIndex("throttle_hits_at").on("throttle_hits").column("at").execute();
+  // Retention: counters whose window ended are deleted by age.
+  await db.schema.createIndex("cap_counters_window").on("cap_counters").column("window_start").execute();
 
   await db.schema
     .createTable("case_contacts")
@@ -44,7 +44,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 export async function down(db: Kysely<unknown>): Promise<void> {
   await db.schema.alterTable("case_events").dropColumn("contact_id").execute();
   await db.schema.dropTable("case_contacts").ifExists().execute();
-  await db.schema.dropTable("throttle_hits").ifExists().execute();
+  await db.schema.dropTable("cap_counters").ifExists().execute();
   await db.schema.dropIndex("recovery_codes_link_token").ifExists().execute();
   await db.schema.alterTable("recovery_codes").dropColumn("link_token_hash").execute();
   await db.schema.alterTable("recoveries").dropColumn("case_contact_id").execute();
