@@ -1,7 +1,7 @@
-import { isSupportedCountry } from "libphonenumber-js";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { isIP } from "node:net";
 import { dirname, resolve } from "node:path";
+import { isSupportedCountry } from "libphonenumber-js";
 import { randomToken } from "./platform/secrets.js";
 
 /** Every setting of Sesame, read from the environment and validated once at boot. */

@@ -2,6 +2,7 @@ import type { AddressInfo } from "node:net";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { fr } from "../src/platform/locales/fr.js";
+import { browserTestsRun, launchChromium } from "./chromium.js";
 import {
   auth,
   createLockedMaria,
@@ -11,7 +12,6 @@ import {
   type TestApp,
   testApp,
 } from "./helpers.js";
-import { browserTestsRun, launchChromium } from "./chromium.js";
 
 /**
  * The story's French recovery, in a real browser with JavaScript turned off: every step must work

@@ -6,6 +6,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { type Locale, locales, translator } from "../src/platform/i18n.js";
 import type { MessageKey } from "../src/platform/locales/en.js";
 import { fr } from "../src/platform/locales/fr.js";
+import { browserTestsRun, launchChromium } from "./chromium.js";
 import {
   auth,
   createAccount,
@@ -16,7 +17,6 @@ import {
   type TestApp,
   testApp,
 } from "./helpers.js";
-import { browserTestsRun, launchChromium } from "./chromium.js";
 
 /**
  * Issue 5, point 10: the pages as a stressed person meets them, in Chromium with JavaScript off on a

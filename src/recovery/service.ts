@@ -17,8 +17,8 @@ import {
   isWellFormedCode,
   LONGEST_CODE_TTL_MS,
   looksLikePhone,
-  typedPhoneForDisplay,
   PASSWORD_STEP_TTL_MS,
+  typedPhoneForDisplay,
 } from "./model.js";
 import * as store from "./store.js";
 
