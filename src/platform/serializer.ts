@@ -21,7 +21,7 @@ export class KeyedSerializer {
     return result;
   }
 
-  /** Keys with work queued or running (tests, metrics). */
+  /** Keys with work queued or running: none once all has settled (the map never grows unbounded). */
   get size(): number {
     return this.tails.size;
   }
