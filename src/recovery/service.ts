@@ -273,15 +273,9 @@ export class RecoveryService {
         HOUR,
         "ERR_TOO_MANY_CODES",
       );
-      await store.voidLiveCodes(tx, { recoveryId: id }, now, LONGEST_CODE_TTL_MS);
-      // A decoy voids nothing real, but does the same work (this recovery's codes are voided already).
-      await store.voidLiveCodes(
-        tx,
-        match ? { address: recovery.address } : { recoveryId: id },
-        now,
-        LONGEST_CODE_TTL_MS,
-        true,
-      );
+      // The new code voids this recovery's older codes, and a real one the address's other real codes;
+      // a decoy runs the same statement with an address that matches nothing (same work, nothing real).
+      await store.voidCodesBeforeNew(tx, id, match ? recovery.address : "", now, LONGEST_CODE_TTL_MS);
       await store.insertCode(tx, {
         id: codeId,
         recovery_id: id,
@@ -468,7 +462,7 @@ export class RecoveryService {
       )
         throw new AppError("ERR_RECOVERY_STEP");
       const heldBy = await this.accounts.resetAfterRecovery(tx, account.id, passwordHash, ACTOR, deviceId);
-      await store.voidLiveCodes(tx, { address: recovery.address }, now, LONGEST_CODE_TTL_MS);
+      await store.voidLiveCodes(tx, recovery.address, now, LONGEST_CODE_TTL_MS);
       await store.endOtherRecoveries(tx, account.id, id, now);
       await auditAccount(this.platform, tx, account.id, {
         type: "recovery.completed",

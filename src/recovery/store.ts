@@ -105,29 +105,40 @@ export async function openWindowOf(db: Executor, key: string, now: number, windo
 }
 
 /**
- * Voids the codes still usable; none is older than the longest code life, so only those are looked at.
- * `realOnly`: only codes that were really sent (a decoy never voids anything beyond its own recovery).
+ * Before a new code: voids the live codes of `recoveryId` and the live real codes of `address`, in
+ * one statement (no code row has an empty address, so "" voids only the recovery's own).
  */
-export const voidLiveCodes = (
+export const voidCodesBeforeNew = (
   db: Executor,
-  where: { address: string } | { recoveryId: string },
+  recoveryId: string,
+  address: string,
   now: number,
   longestLifeMs: number,
-  realOnly = false,
-) => {
-  let query = db
+) =>
+  db
     .updateTable("recovery_codes")
     .set({ voided_at: now })
     .where("created_at", ">", now - longestLifeMs)
     .where("used_at", "is", null)
-    .where("voided_at", "is", null);
-  query =
-    "address" in where
-      ? query.where("address", "=", where.address)
-      : query.where("recovery_id", "=", where.recoveryId);
-  if (realOnly) query = query.where("code_hash", "is not", null);
-  return query.execute();
-};
+    .where("voided_at", "is", null)
+    .where((eb) =>
+      eb.or([
+        eb("recovery_id", "=", recoveryId),
+        eb.and([eb("address", "=", address), eb("code_hash", "is not", null)]),
+      ]),
+    )
+    .execute();
+
+/** Voids the address's codes still usable; none is older than the longest code life, so only those are looked at. */
+export const voidLiveCodes = (db: Executor, address: string, now: number, longestLifeMs: number) =>
+  db
+    .updateTable("recovery_codes")
+    .set({ voided_at: now })
+    .where("address", "=", address)
+    .where("created_at", ">", now - longestLifeMs)
+    .where("used_at", "is", null)
+    .where("voided_at", "is", null)
+    .execute();
 
 /** Retention of every cap's counters: a window that started before `before` is over. */
 export const pruneCounters = (db: Executor, before: number) =>
