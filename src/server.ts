@@ -278,7 +278,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
   server.setErrorHandler((error: FastifyError, request, reply) => {
     const appError = toAppError(error);
     if (appError.code === "ERR_INTERNAL") request.log.error({ err: error }, "unexpected error");
-    else request.log.info({ code: appError.code, statusCode: appError.statusCode }, "request refused");
+    // `errorCode`, not `code`: log redaction blanks every `code` field (one-time codes).
+    else request.log.info({ errorCode: appError.code, statusCode: appError.statusCode }, "request refused");
     const locale = requestLocale(request);
     const t = translator(locale);
     const params = {

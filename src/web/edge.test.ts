@@ -363,7 +363,10 @@ describe("logs", () => {
     // Refusals at info or below: nothing at warn (40) or above.
     const loud = logged.lines().filter((line) => line.level > 30);
     expect(loud).toEqual([]);
-    expect(logged.lines().filter((line) => line.msg === "request refused").length).toBeGreaterThanOrEqual(5);
+    const refusals = logged.lines().filter((line) => line.msg === "request refused");
+    expect(refusals.length).toBeGreaterThanOrEqual(5);
+    // The operator can read why: the coded error, not "[redacted]".
+    expect(refusals.map((line) => line.errorCode)).toContain("ERR_RECOVERY_NOT_FOUND");
   });
 
   it("log an unexpected error at error level with its stack, and answer 500 with a correlation id", async () => {
