@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { Writable } from "node:stream";
 import pg from "pg";
 import { it } from "vitest";
 import { loadConfig } from "../src/config.js";
@@ -15,6 +16,29 @@ export const NEW_PASSWORD = "orange kettle whispers over Namur";
 
 /** Which database this run uses: PostgreSQL when SESAME_TEST_DATABASE_URL is set, else SQLite. */
 export const testDialect = process.env.SESAME_TEST_DATABASE_URL ? "postgres" : "sqlite";
+
+/** The settings every test app starts from: a known secret and token, the manual clock, no per-IP limit. */
+export const testEnv = {
+  SESAME_SECRET: "test-secret-0123456789-0123456789-abcdef",
+  SESAME_API_TOKEN: API_TOKEN,
+  SESAME_CLOCK: "manual",
+  SESAME_RATE_LIMIT_PER_IP: "0",
+  PUBLIC_URL: "http://sesame.test",
+  LOG_LEVEL: "silent",
+  DATABASE_URL: "sqlite::memory:",
+};
+
+/** A log destination that keeps what was written, for tests that read the logs. */
+export function logSink() {
+  let text = "";
+  const stream = new Writable({
+    write(chunk, _encoding, done) {
+      text += chunk.toString();
+      done();
+    },
+  });
+  return { stream, text: () => text };
+}
 
 /**
  * A test of concurrency between server nodes: it needs PostgreSQL (row locks, advisory locks, SKIP
@@ -84,13 +108,7 @@ export interface TestAppOptions {
 export async function testApp(env: Record<string, string> = {}, options: TestAppOptions = {}) {
   const database = await freshDatabase();
   const config = loadConfig({
-    SESAME_SECRET: "test-secret-0123456789-0123456789-abcdef",
-    SESAME_API_TOKEN: API_TOKEN,
-    SESAME_CLOCK: "manual",
-    SESAME_RATE_LIMIT_PER_IP: "0",
-    PUBLIC_URL: "http://sesame.test",
-    LOG_LEVEL: "silent",
-    DATABASE_URL: "sqlite::memory:",
+    ...testEnv,
     // The story is Belgian: a number typed the Belgian way (0470 …) is read as +32.
     SESAME_DEFAULT_COUNTRY: "BE",
     ...env,

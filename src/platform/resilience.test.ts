@@ -12,6 +12,7 @@ import {
   maria,
   RecordingTransport,
   testApp,
+  testEnv,
 } from "../../test/helpers.js";
 import { loadConfig } from "../config.js";
 import { type DbHandle, isUnavailableError, migrateToLatest, openDatabase } from "../db/database.js";
@@ -29,15 +30,7 @@ afterEach(async () => {
   cleanup = [];
 });
 
-const env = {
-  SESAME_SECRET: "test-secret-0123456789-0123456789-abcdef",
-  SESAME_API_TOKEN: API_TOKEN,
-  SESAME_CLOCK: "manual",
-  SESAME_RATE_LIMIT_PER_IP: "0",
-  PUBLIC_URL: "http://sesame.test",
-  LOG_LEVEL: "silent",
-  DATABASE_URL: "sqlite::memory:",
-};
+const env = testEnv;
 
 /** An app on a database handle the test controls. */
 async function appOn(database: DbHandle) {

@@ -1,4 +1,3 @@
-import { Writable } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   API_TOKEN,
@@ -6,6 +5,7 @@ import {
   createAccount,
   freshDatabase,
   lockAccount,
+  logSink,
   maria,
   STRONG_PASSWORD,
   type TestApp,
@@ -29,13 +29,7 @@ async function app(env: Record<string, string> = {}): Promise<TestApp> {
 
 /** An app whose log (at trace level) is kept as parsed lines, to see what it records of each request. */
 async function loggedApp(env: Record<string, string> = {}) {
-  let logged = "";
-  const sink = new Writable({
-    write(chunk, _encoding, done) {
-      logged += chunk.toString();
-      done();
-    },
-  });
+  const sink = logSink();
   const database = await freshDatabase();
   const config = loadConfig({
     SESAME_SECRET: "edge-test-secret-0123456789-0123456789",
@@ -46,16 +40,17 @@ async function loggedApp(env: Record<string, string> = {}) {
     LOG_LEVEL: "trace",
     ...env,
   });
-  const built = await buildApp({ config, database, clock: new ManualClock(), logger: sink });
+  const built = await buildApp({ config, database, clock: new ManualClock(), logger: sink.stream });
   closers.push(async () => {
     await built.server.close();
     await database.drop();
   });
   return {
     server: built.server,
-    text: () => logged,
+    text: sink.text,
     lines: () =>
-      logged
+      sink
+        .text()
         .split("\n")
         .filter(Boolean)
         .map((line) => JSON.parse(line) as Record<string, unknown> & { level: number; msg: string }),
