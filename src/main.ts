@@ -193,7 +193,7 @@ async function main(argv: string[]): Promise<void> {
     });
     app.server.log.info(`metrics at http://${host}:${port}/metrics`);
   }
-  app.dispatcher.start();
+  app.startWorkers();
   app.server.log.info(`Sesame is ready at ${config.publicUrl} (database: ${config.database.kind})`);
 
   const shutdown = async (signal: string) => {

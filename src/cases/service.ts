@@ -37,7 +37,7 @@ export interface CaseSummary {
 /** What a contact's own status link shows: the case and what was written to that contact only. */
 export interface ContactStatus {
   ref: string;
-  status: "open" | "resolved";
+  status: "open" | "waiting" | "resolved";
   locale: Locale;
   messages: Array<{ at: number; subjectKey: MessageKey; params: Record<string, string> }>;
 }
@@ -111,6 +111,21 @@ export class CasesService {
         first_attempt_at: opening.firstAttemptAt,
         opened_at: now,
         updated_at: now,
+        language: opening.locale,
+        country: null,
+        tier: 1,
+        team: "",
+        priority: "normal",
+        subject: null,
+        contact_phone: null,
+        tier_since: now,
+        first_response_at: null,
+        due_first_response: null,
+        due_next_update: null,
+        due_resolution: null,
+        next_due: null,
+        paused_at: null,
+        resolved_at: null,
       });
       await store.insertCaseEvent(tx, {
         id: newId(),

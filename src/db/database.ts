@@ -1,7 +1,11 @@
 import SqliteDatabase from "better-sqlite3";
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Transaction } from "kysely";
 import pg from "pg";
+import { agentsMigrations } from "../agents/migrations/index.js";
 import type { Config, DatabaseTimeouts } from "../config.js";
+import { deskMigrations } from "../desk/migrations/index.js";
+import { mailMigrations } from "../messaging/migrations/index.js";
+import { timersMigrations } from "../timers/migrations/index.js";
 import * as m001 from "./migrations/001_foundation.js";
 import * as m002 from "./migrations/002_messaging.js";
 import * as m003 from "./migrations/003_accounts_hardening.js";
@@ -169,6 +173,11 @@ export const migrations = {
   "002_messaging": m002,
   "003_accounts_hardening": m003,
   "004_recovery_cases": m004,
+  // Each feature owns its migrations; the names keep one order across them.
+  ...timersMigrations,
+  ...deskMigrations,
+  ...agentsMigrations,
+  ...mailMigrations,
 };
 
 /**

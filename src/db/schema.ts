@@ -1,8 +1,13 @@
+import type { AgentsTables } from "../agents/schema.js";
+import type { DeskCaseColumns, DeskTables } from "../desk/schema.js";
+import type { MailTables } from "../messaging/schema.js";
+import type { TimersTables } from "../timers/schema.js";
+
 /**
  * Table shapes as stored. Instants are epoch-ms integers, booleans 0/1, JSON as text, on both
  * dialects, so one set of queries serves SQLite and PostgreSQL.
  */
-export interface Database {
+export interface Database extends TimersTables, DeskTables, AgentsTables, MailTables {
   accounts: AccountsTable;
   alternates: AlternatesTable;
   known_devices: KnownDevicesTable;
@@ -104,14 +109,15 @@ export interface RecoveryCodesTable {
   link_token_hash: string | null;
 }
 
-export interface CasesTable {
+export interface CasesTable extends DeskCaseColumns {
   id: string;
   ref: string;
   account_id: string | null;
   account_address: string;
   contact_email: string | null;
   locale: string;
-  status: "open" | "resolved";
+  /** waiting: on the customer (per-tier clocks paused). */
+  status: "open" | "waiting" | "resolved";
   source: string;
   /** Start of the customer clock: the person's first attempt, which never moves. */
   first_attempt_at: number;

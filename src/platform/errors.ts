@@ -1,8 +1,9 @@
-/**
- * The one catalogue of coded errors. Each code has its HTTP status; its message is the i18n key
- * `error.<CODE>` so every error reaches the person in their language.
- */
-export const errorCatalogue = {
+import { agentsErrors } from "../agents/errors.js";
+import { deskErrors } from "../desk/errors.js";
+import { messagingErrors } from "../messaging/errors.js";
+import { timersErrors } from "../timers/errors.js";
+
+const coreErrors = {
   ERR_VALIDATION: 400,
   ERR_PAYLOAD_TOO_LARGE: 413,
   ERR_UNSUPPORTED_MEDIA_TYPE: 415,
@@ -45,6 +46,18 @@ export const errorCatalogue = {
   ERR_UNAVAILABLE: 503,
   ERR_CHANNEL_UNAVAILABLE: 400,
   ERR_EMAIL_UNAVAILABLE: 400,
+} as const;
+
+/**
+ * The one catalogue of coded errors, built from each feature's own. Each code has its HTTP status;
+ * its message is the i18n key `error.<CODE>` so every error reaches the person in their language.
+ */
+export const errorCatalogue = {
+  ...coreErrors,
+  ...messagingErrors,
+  ...timersErrors,
+  ...deskErrors,
+  ...agentsErrors,
 } as const;
 
 export type ErrorCode = keyof typeof errorCatalogue;

@@ -1,3 +1,6 @@
+import { agentsMessages } from "../../agents/messages.js";
+import { deskMessages } from "../../desk/messages.js";
+import { timersMessages } from "../../timers/messages.js";
 import type { MessageKey } from "./en.js";
 
 export const de: Record<MessageKey, string> = {
@@ -212,4 +215,7 @@ export const de: Record<MessageKey, string> = {
   "dev.mailbox.to": "An",
   "dev.mailbox.at": "Zeitpunkt",
   "dev.mailbox.channel": "Kanal",
+  ...deskMessages.de,
+  ...agentsMessages.de,
+  ...timersMessages.de,
 };

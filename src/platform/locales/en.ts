@@ -1,3 +1,6 @@
+import { agentsMessages } from "../../agents/messages.js";
+import { deskMessages } from "../../desk/messages.js";
+import { timersMessages } from "../../timers/messages.js";
 /**
  * English catalogue; the other languages must have exactly these keys (the type checker enforces
  * it). `{name}` placeholders are filled by `t()`.
@@ -200,6 +203,9 @@ export const en = {
   "dev.mailbox.to": "To",
   "dev.mailbox.at": "At",
   "dev.mailbox.channel": "Channel",
+  ...deskMessages.en,
+  ...agentsMessages.en,
+  ...timersMessages.en,
 } as const;
 
 export type MessageKey = keyof typeof en;

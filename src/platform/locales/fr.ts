@@ -1,3 +1,6 @@
+import { agentsMessages } from "../../agents/messages.js";
+import { deskMessages } from "../../desk/messages.js";
+import { timersMessages } from "../../timers/messages.js";
 import type { MessageKey } from "./en.js";
 
 export const fr: Record<MessageKey, string> = {
@@ -207,4 +210,7 @@ export const fr: Record<MessageKey, string> = {
   "dev.mailbox.to": "À",
   "dev.mailbox.at": "Date",
   "dev.mailbox.channel": "Canal",
+  ...deskMessages.fr,
+  ...agentsMessages.fr,
+  ...timersMessages.fr,
 };

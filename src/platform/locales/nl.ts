@@ -1,3 +1,6 @@
+import { agentsMessages } from "../../agents/messages.js";
+import { deskMessages } from "../../desk/messages.js";
+import { timersMessages } from "../../timers/messages.js";
 import type { MessageKey } from "./en.js";
 
 export const nl: Record<MessageKey, string> = {
@@ -205,4 +208,7 @@ export const nl: Record<MessageKey, string> = {
   "dev.mailbox.to": "Aan",
   "dev.mailbox.at": "Tijdstip",
   "dev.mailbox.channel": "Kanaal",
+  ...deskMessages.nl,
+  ...agentsMessages.nl,
+  ...timersMessages.nl,
 };

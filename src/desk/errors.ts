@@ -1,0 +1,2 @@
+/** Error codes of this feature (HTTP status each); the central catalogue (platform/errors.ts) spreads them. */
+export const deskErrors = {} as const;
