@@ -1,8 +1,8 @@
 import { accountsApi } from "./accounts/api.js";
 import { accountsPages } from "./accounts/pages.js";
 import { AccountsService } from "./accounts/service.js";
-import { casesPages } from "./cases/pages.js";
-import { CasesService } from "./cases/service.js";
+import { CasesService } from "./desk/cases.js";
+import { casesPages } from "./desk/status-pages.js";
 import { devApi } from "./dev/api.js";
 import { helpPages } from "./help/pages.js";
 import type { OutboxDispatcher } from "./messaging/dispatcher.js";

@@ -1,8 +1,8 @@
 import { maskAlternate, normalizeEmail, normalizePhone } from "../accounts/model.js";
 import type { AccountsService } from "../accounts/service.js";
-import type { CasesService } from "../cases/service.js";
 import { lockKey, type Tx } from "../db/database.js";
 import type { RecoveriesTable } from "../db/schema.js";
+import type { CasesService } from "../desk/cases.js";
 import { enqueueDecoy, enqueueMessage } from "../messaging/outbox.js";
 import { DAY, HOUR, MINUTE } from "../platform/clock.js";
 import { auditAccount, auditSubject, inTransaction, type Platform } from "../platform/context.js";

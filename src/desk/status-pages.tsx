@@ -3,7 +3,7 @@ import { AppError } from "../platform/errors.js";
 import { formatInstant } from "../platform/i18n.js";
 import { requestLocale } from "../web/http.js";
 import { Layout, pageContext, sendPage } from "../web/pages.js";
-import type { CasesService } from "./service.js";
+import type { CasesService } from "./cases.js";
 
 /**
  * A contact's own status page. Its token (from that contact's mail) is the only key: the reference

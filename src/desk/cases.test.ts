@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createLockedMaria, maria, type TestApp, testApp } from "../../test/helpers.js";
 import { maskAlternate } from "../accounts/model.js";
-import { MAILED_CONTACTS_PER_CASE } from "./service.js";
+import { MAILED_CONTACTS_PER_CASE } from "./cases.js";
 
 let t: TestApp;
 beforeEach(async () => {

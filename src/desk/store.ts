@@ -1,0 +1,168 @@
+import type { Executor } from "../db/database.js";
+import type { CaseContactsTable, CaseEventsTable, CasesTable } from "../db/schema.js";
+import type { CaseSurveysTable } from "./schema.js";
+
+export const insertCase = (db: Executor, row: CasesTable) => db.insertInto("cases").values(row).execute();
+
+export const findCaseById = (db: Executor, id: string) =>
+  db.selectFrom("cases").selectAll().where("id", "=", id).executeTakeFirst();
+
+export const findCaseByRef = (db: Executor, ref: string) =>
+  db.selectFrom("cases").selectAll().where("ref", "=", ref).executeTakeFirst();
+
+export const findOpenCaseOf = (db: Executor, address: string) =>
+  db
+    .selectFrom("cases")
+    .selectAll()
+    .where("account_address", "=", address)
+    .where("status", "!=", "resolved")
+    .orderBy("opened_at")
+    .limit(1)
+    .executeTakeFirst();
+
+export const insertCaseEvent = (db: Executor, row: CaseEventsTable) =>
+  db.insertInto("case_events").values(row).execute();
+
+export const touchCase = (db: Executor, id: string, now: number) =>
+  db.updateTable("cases").set({ updated_at: now }).where("id", "=", id).execute();
+
+export const insertContact = (db: Executor, row: CaseContactsTable) =>
+  db.insertInto("case_contacts").values(row).execute();
+
+export const findContact = (db: Executor, caseId: string, email: string) =>
+  db
+    .selectFrom("case_contacts")
+    .selectAll()
+    .where("case_id", "=", caseId)
+    .where("email", "=", email)
+    .executeTakeFirst();
+
+export const findContactById = (db: Executor, id: string) =>
+  db.selectFrom("case_contacts").selectAll().where("id", "=", id).executeTakeFirst();
+
+export const findContactByTokenHash = (db: Executor, tokenHash: string) =>
+  db.selectFrom("case_contacts").selectAll().where("token_hash", "=", tokenHash).executeTakeFirst();
+
+/** Contacts of a case, first one first. */
+export const contactsOf = (db: Executor, caseId: string) =>
+  db
+    .selectFrom("case_contacts")
+    .selectAll()
+    .where("case_id", "=", caseId)
+    .orderBy("created_at")
+    .orderBy("id")
+    .execute();
+
+/** What was written to one contact, oldest first. */
+export const eventsForContact = (db: Executor, contactId: string) =>
+  db
+    .selectFrom("case_events")
+    .selectAll()
+    .where("contact_id", "=", contactId)
+    .orderBy("at")
+    .orderBy("id")
+    .execute();
+
+/** How many mails of one kind went to a contact since `since`. */
+export async function mailsToContactSince(db: Executor, contactId: string, type: string, since: number) {
+  const row = await db
+    .selectFrom("case_events")
+    .select((eb) => eb.fn.countAll().as("n"))
+    .where("contact_id", "=", contactId)
+    .where("type", "=", type)
+    .where("at", ">", since)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+export const updateCase = (db: Executor, id: string, changes: Partial<CasesTable>) =>
+  db.updateTable("cases").set(changes).where("id", "=", id).execute();
+
+/** The open (or waiting) case a caller's number is on, newest first. */
+export const findOpenCaseByPhone = (db: Executor, phone: string) =>
+  db
+    .selectFrom("cases")
+    .selectAll()
+    .where("contact_phone", "=", phone)
+    .where("status", "!=", "resolved")
+    .orderBy("opened_at", "desc")
+    .limit(1)
+    .executeTakeFirst();
+
+/** Open cases of a team, nearest deadline first, then those waiting on the customer. */
+export async function queueOf(db: Executor, team: string, limit: number) {
+  const open = await db
+    .selectFrom("cases")
+    .selectAll()
+    .where("team", "=", team)
+    .where("status", "=", "open")
+    .orderBy("next_due")
+    .orderBy("id")
+    .limit(limit)
+    .execute();
+  if (open.length >= limit) return open;
+  const waiting = await db
+    .selectFrom("cases")
+    .selectAll()
+    .where("team", "=", team)
+    .where("status", "=", "waiting")
+    .orderBy("next_due")
+    .orderBy("id")
+    .limit(limit - open.length)
+    .execute();
+  return [...open, ...waiting];
+}
+
+export const eventsOf = (db: Executor, caseId: string) =>
+  db
+    .selectFrom("case_events")
+    .selectAll()
+    .where("case_id", "=", caseId)
+    .orderBy("at")
+    .orderBy("id")
+    .execute();
+
+/** Cases whose address, contact address or number is `term`, newest first (agent search). */
+export async function searchCases(db: Executor, term: string, limit: number) {
+  const byContact = db.selectFrom("case_contacts").select("case_id").where("email", "=", term);
+  return db
+    .selectFrom("cases")
+    .selectAll()
+    .where((eb) =>
+      eb.or([
+        eb("ref", "=", term.toUpperCase()),
+        eb("account_address", "=", term),
+        eb("contact_email", "=", term),
+        eb("contact_phone", "=", term),
+        eb("id", "in", byContact),
+      ]),
+    )
+    .orderBy("opened_at", "desc")
+    .limit(limit)
+    .execute();
+}
+
+export const insertSurvey = (db: Executor, row: CaseSurveysTable) =>
+  db.insertInto("case_surveys").values(row).execute();
+
+export const findSurveyByTokenHash = (db: Executor, tokenHash: string) =>
+  db.selectFrom("case_surveys").selectAll().where("token_hash", "=", tokenHash).executeTakeFirst();
+
+export const surveyOfCase = (db: Executor, caseId: string) =>
+  db.selectFrom("case_surveys").selectAll().where("case_id", "=", caseId).executeTakeFirst();
+
+/** Records an answer once: false when the survey was answered (or voided) already. */
+export async function answerSurvey(
+  db: Executor,
+  id: string,
+  answer: { score: number; comment: string | null; at: number },
+): Promise<boolean> {
+  const result = await db
+    .updateTable("case_surveys")
+    .set({ score: answer.score, comment: answer.comment, answered_at: answer.at })
+    .where("id", "=", id)
+    .where("answered_at", "is", null)
+    .where("voided_at", "is", null)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
