@@ -1,8 +1,12 @@
 import { accountsApi } from "./accounts/api.js";
 import { accountsPages } from "./accounts/pages.js";
 import { AccountsService } from "./accounts/service.js";
+import { AgentsService } from "./agents/service.js";
+import { deskApi } from "./desk/api.js";
 import { CasesService } from "./desk/cases.js";
-import { casesPages } from "./desk/status-pages.js";
+import { deskConsole } from "./desk/console.js";
+import { deskPages } from "./desk/pages.js";
+import { DeskService } from "./desk/service.js";
 import { devApi } from "./dev/api.js";
 import { helpPages } from "./help/pages.js";
 import type { OutboxDispatcher } from "./messaging/dispatcher.js";
@@ -17,8 +21,10 @@ import { webAssets } from "./web/pages.js";
 export function buildServices(platform: Platform) {
   const accounts = new AccountsService(platform);
   const cases = new CasesService(platform);
+  const desk = new DeskService(platform, cases, accounts);
   const recovery = new RecoveryService(platform, accounts, cases);
-  return { accounts, cases, recovery };
+  const agents = new AgentsService(platform);
+  return { accounts, cases, desk, recovery, agents };
 }
 
 export type Services = ReturnType<typeof buildServices>;
@@ -29,7 +35,7 @@ export function buildFeatures(
   services: Services,
   parts: { dispatcher: OutboxDispatcher; capturedChannels: Array<"email" | "sms"> },
 ): Feature[] {
-  const { accounts, cases, recovery } = services;
+  const { accounts, cases, desk, recovery, agents } = services;
   return [
     { name: "messaging", workers: [parts.dispatcher] },
     {
@@ -60,7 +66,19 @@ export function buildFeatures(
         });
       },
     },
-    { name: "cases", routes: async (server) => void (await server.register(casesPages, { cases })) },
+    {
+      name: "desk",
+      routes: async (server, web) => {
+        await server.register(deskApi, {
+          desk,
+          agents,
+          apiToken: web.apiToken,
+          publicRateLimit: web.publicRateLimit,
+        });
+        await server.register(deskPages, { desk, publicRateLimit: web.publicRateLimit });
+        await server.register(deskConsole, { desk, agents });
+      },
+    },
     {
       name: "web",
       routes: async (server, web) => {

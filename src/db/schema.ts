@@ -146,6 +146,8 @@ export interface CaseContactsTable {
   verified: number;
   /** HMAC of the contact's own status-link token. */
   token_hash: string;
+  /** The token itself, sealed: every mail to the contact carries their status link. */
+  token_sealed: string | null;
   created_at: number;
 }
 

@@ -1,11 +1,13 @@
 import { maskAlternate } from "../accounts/model.js";
 import { lockKey, type Tx } from "../db/database.js";
-import { enqueueMessage } from "../messaging/outbox.js";
+import type { CasesTable } from "../db/schema.js";
+import { enqueueMessage, type MailHeaders } from "../messaging/outbox.js";
 import { HOUR } from "../platform/clock.js";
 import { auditAccount, type Platform } from "../platform/context.js";
 import { type Locale, type MessageKey, pickLocale, translator } from "../platform/i18n.js";
 import { newCaseRef, newId } from "../platform/ids.js";
 import { randomToken } from "../platform/secrets.js";
+import { NO_DEADLINE } from "./model.js";
 import * as store from "./store.js";
 
 export interface CaseOpening {
@@ -21,11 +23,38 @@ export interface CaseOpening {
   firstAttemptAt: number;
   actor: string;
   detail?: Record<string, unknown>;
+  /** Where a new case goes (the desk routes it); ignored when the case exists. */
+  placement?: Placement;
+  /** Acknowledge a new contact by mail (default true); false past a sender's cap. */
+  acknowledge?: boolean;
+  /** The Message-ID the acknowledgement answers (mail intake). */
+  inReplyTo?: string;
+}
+
+/** Routing of a new case: team, tier and what the routing was read from. */
+export interface Placement {
+  team: string;
+  tier: number;
+  language: string;
+  country: string | null;
+  subject?: string | null;
+  contactPhone?: string | null;
+}
+
+/** What the desk adds around the case record: its deadlines, and the headers of its mail. */
+export interface CaseHooks {
+  placementFor(opening: CaseOpening): Placement;
+  opened(tx: Tx, row: CasesTable): Promise<void>;
+  mailHeaders(
+    row: { ref: string; team: string },
+    options: { autoReplied?: boolean; inReplyTo?: string },
+  ): MailHeaders;
 }
 
 export interface CaseSummary {
   id: string;
   ref: string;
+  team: string;
   firstAttemptAt: number;
   created: boolean;
   /** The contact of this opening (new or already known), if one was given. */
@@ -37,7 +66,11 @@ export interface CaseSummary {
 /** What a contact's own status link shows: the case and what was written to that contact only. */
 export interface ContactStatus {
   ref: string;
+  caseId: string;
+  contactId: string;
   status: "open" | "waiting" | "resolved";
+  team: string;
+  dueAt: number | null;
   locale: Locale;
   messages: Array<{ at: number; subjectKey: MessageKey; params: Record<string, string> }>;
 }
@@ -61,14 +94,23 @@ interface ContactMessage {
 export const MAILED_CONTACTS_PER_CASE = 10;
 
 export class CasesService {
+  /** Set by the desk, which builds on this record (routing, deadlines, mail headers). */
+  hooks!: CaseHooks;
+
   constructor(private readonly platform: Platform) {}
 
   private tokenHash(token: string) {
     return this.platform.secrets.hmac(`case-contact:${token}`);
   }
 
-  statusUrl(token: string, locale: string) {
-    return `${this.platform.config.publicUrl}/cases/status?token=${token}&lang=${locale}`;
+  statusUrl(ref: string, token: string, locale: string) {
+    return `${this.platform.config.publicUrl}/cases/${ref}?token=${token}&lang=${locale}`;
+  }
+
+  /** A contact's status link, for every mail to that contact (its token is kept sealed for this). */
+  contactStatusUrl(ref: string, contact: { token_sealed: string | null }, locale: string): string {
+    if (!contact.token_sealed) return `${this.platform.config.publicUrl}/`;
+    return this.statusUrl(ref, this.platform.secrets.unseal(contact.token_sealed), locale);
   }
 
   /** Opens a case for this address, or adds to the one already open: one problem, one reference. */
@@ -83,7 +125,7 @@ export class CasesService {
         id: newId(),
         case_id: existing.id,
         at: now,
-        type: "case.contact_again",
+        type: opening.source === "recovery" ? "recovery_attempt" : "contact_again",
         actor: opening.actor,
         detail: JSON.stringify({ source: opening.source, ...opening.detail }),
       });
@@ -91,6 +133,7 @@ export class CasesService {
       summary = {
         id: existing.id,
         ref: existing.ref,
+        team: existing.team,
         firstAttemptAt: Number(existing.first_attempt_at),
         created: false,
       };
@@ -98,7 +141,8 @@ export class CasesService {
       const id = newId();
       let ref = newCaseRef();
       while (await store.findCaseByRef(tx, ref)) ref = newCaseRef();
-      await store.insertCase(tx, {
+      const placement = opening.placement ?? this.hooks.placementFor(opening);
+      const row: CasesTable = {
         id,
         ref,
         account_id: opening.accountId,
@@ -111,13 +155,13 @@ export class CasesService {
         first_attempt_at: opening.firstAttemptAt,
         opened_at: now,
         updated_at: now,
-        language: opening.locale,
-        country: null,
-        tier: 1,
-        team: "",
+        language: placement.language,
+        country: placement.country,
+        tier: placement.tier,
+        team: placement.team,
         priority: "normal",
-        subject: null,
-        contact_phone: null,
+        subject: placement.subject ?? null,
+        contact_phone: placement.contactPhone ?? null,
         tier_since: now,
         first_response_at: null,
         due_first_response: null,
@@ -126,15 +170,22 @@ export class CasesService {
         next_due: null,
         paused_at: null,
         resolved_at: null,
-      });
+      };
+      await store.insertCase(tx, row);
       await store.insertCaseEvent(tx, {
         id: newId(),
         case_id: id,
         at: now,
-        type: "case.opened",
+        type: "created",
         actor: opening.actor,
-        detail: JSON.stringify({ source: opening.source, ...opening.detail }),
+        detail: JSON.stringify({
+          source: opening.source,
+          team: placement.team,
+          tier: placement.tier,
+          ...opening.detail,
+        }),
       });
+      await this.hooks.opened(tx, row);
       if (opening.accountId) {
         await auditAccount(this.platform, tx, opening.accountId, {
           type: "case.opened",
@@ -142,7 +193,7 @@ export class CasesService {
           detail: { ref, source: opening.source },
         });
       }
-      summary = { id, ref, firstAttemptAt: opening.firstAttemptAt, created: true };
+      summary = { id, ref, team: placement.team, firstAttemptAt: opening.firstAttemptAt, created: true };
     }
     if (!opening.contactEmail) return { ...summary, contactId: null, contactAdded: false };
     const contact = await this.addContact(tx, summary, { ...opening, contactEmail: opening.contactEmail });
@@ -152,7 +203,7 @@ export class CasesService {
   /** Adds a contact unless the case has it already; acknowledges it and tells the first contact. */
   private async addContact(
     tx: Tx,
-    kase: { id: string; ref: string },
+    kase: { id: string; ref: string; team: string },
     opening: CaseOpening & { contactEmail: string },
   ): Promise<{ contactId: string; contactAdded: boolean }> {
     const known = await store.findContact(tx, kase.id, opening.contactEmail);
@@ -168,62 +219,81 @@ export class CasesService {
       via: opening.via,
       verified: 0,
       token_hash: this.tokenHash(token),
+      token_sealed: this.platform.secrets.seal(token),
       created_at: now,
     });
     const locale = pickLocale(opening.locale);
     // Past a few contacts, newcomers are recorded (the agent sees them) but not mailed: a case must
     // not become a way to send our mail to a list of strangers.
-    if (earlier.length < MAILED_CONTACTS_PER_CASE)
-      await this.writeToContact(tx, kase.id, { id: contactId, email: opening.contactEmail }, locale, {
+    if (earlier.length < MAILED_CONTACTS_PER_CASE && opening.acknowledge !== false)
+      await this.writeToContact(tx, kase, { id: contactId, email: opening.contactEmail }, locale, {
         subjectKey: "mail.case.subject",
         bodyKey: "mail.case.body",
         params: { ref: kase.ref },
-        extra: { statusUrl: this.statusUrl(token, locale) },
+        extra: { statusUrl: this.statusUrl(kase.ref, token, locale) },
+        headers: this.hooks.mailHeaders(kase, {
+          autoReplied: opening.inReplyTo !== undefined,
+          ...(opening.inReplyTo ? { inReplyTo: opening.inReplyTo } : {}),
+        }),
       });
     // The first contact is the one the case was opened with (contacts may share a millisecond).
     const caseRow = await store.findCaseById(tx, kase.id);
     const first = earlier.find((c) => c.email === caseRow?.contact_email) ?? earlier[0];
     // At most one such notice an hour: a stranger adding contacts must not flood the first one.
     if (first && (await store.mailsToContactSince(tx, first.id, NOTICE_TYPE, now - HOUR)) === 0) {
-      await this.writeToContact(tx, kase.id, first, pickLocale(caseRow?.locale), {
+      await this.writeToContact(tx, kase, first, pickLocale(caseRow?.locale), {
         subjectKey: "mail.case.contact_added.subject",
         bodyKey: "mail.case.contact_added.body",
         params: { ref: kase.ref, masked: maskAlternate("email", opening.contactEmail) },
         type: NOTICE_TYPE,
+        extra: { statusUrl: this.contactStatusUrl(kase.ref, first, pickLocale(caseRow?.locale)) },
+        headers: this.hooks.mailHeaders(kase, {}),
       });
     }
     return { contactId, contactAdded: true };
   }
 
   /** Queues a mail to one contact and records it (without secrets) for that contact's status page. */
-  private async writeToContact(
+  async writeToContact(
     tx: Tx,
-    caseId: string,
+    kase: { id: string; ref: string; team: string },
     contact: { id: string; email: string },
     locale: Locale,
-    message: ContactMessage & { extra?: Record<string, string>; type?: string },
-  ) {
+    message: ContactMessage & {
+      extra?: Record<string, string>;
+      type?: string;
+      headers?: MailHeaders;
+      /** Who wrote it (an agent), and what the timeline keeps beside the message. */
+      actor?: string;
+      detail?: Record<string, unknown>;
+    },
+  ): Promise<string> {
     const now = this.platform.clock.now();
+    const id = newId();
     const t = translator(locale);
     await enqueueMessage(tx, now, this.platform.secrets, {
       channel: "email",
       recipient: contact.email,
       subject: t(message.subjectKey, message.params),
       body: t(message.bodyKey, { ...message.params, ...message.extra }),
+      headers: message.headers ?? this.hooks.mailHeaders(kase, {}),
     });
     await store.insertCaseEvent(tx, {
-      id: newId(),
-      case_id: caseId,
+      id,
+      case_id: kase.id,
       at: now,
-      type: message.type ?? "case.mail_to_contact",
-      actor: "system",
+      type: message.type ?? "message_out",
+      actor: message.actor ?? "system",
       contact_id: contact.id,
       detail: JSON.stringify({
+        ...message.detail,
         subjectKey: message.subjectKey,
         bodyKey: message.bodyKey,
         params: message.params,
+        to: contact.email,
       }),
     });
+    return id;
   }
 
   /** The status behind one contact's token, or null: the reference alone grants nothing. */
@@ -236,11 +306,21 @@ export class CasesService {
     const events = await store.eventsForContact(this.platform.db, contact.id);
     return {
       ref: kase.ref,
+      caseId: kase.id,
+      contactId: contact.id,
       status: kase.status,
+      team: kase.team,
+      dueAt: kase.status === "open" && Number(kase.next_due) < NO_DEADLINE ? Number(kase.next_due) : null,
       locale: pickLocale(kase.locale),
       messages: events.map((e) => {
-        const detail = JSON.parse(e.detail) as ContactMessage;
-        return { at: Number(e.at), subjectKey: detail.subjectKey, params: detail.params };
+        const detail = JSON.parse(e.detail) as Partial<ContactMessage> & { body?: string };
+        return detail.subjectKey
+          ? { at: Number(e.at), subjectKey: detail.subjectKey, params: detail.params ?? {} }
+          : {
+              at: Number(e.at),
+              subjectKey: "desk.status.you_wrote" as MessageKey,
+              params: { body: String(detail.body ?? "") },
+            };
       }),
     };
   }

@@ -30,4 +30,16 @@ footer { max-width: 46rem; margin: 2rem auto; padding: 0 1rem; color: var(--mute
 table { width: 100%; border-collapse: collapse; }
 th, td { text-align: left; padding: .5rem; border-bottom: 1px solid var(--line); vertical-align: top; }
 pre { white-space: pre-wrap; word-break: break-word; margin: 0; font-size: .95rem; }
+textarea, select { width: 100%; font: inherit; padding: .6rem .7rem; border: 2px solid #6b7385; border-radius: 6px; background: #fff; }
+fieldset { border: 1px solid var(--line); border-radius: 6px; margin: 1rem 0 0; }
+.choice { display: inline-block; font-weight: 400; margin-right: 1rem; }
+.check { font-weight: 400; }
+dl { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1rem; }
+dt { font-weight: 600; } dd { margin: 0; }
+ul.timeline, ul.queue { list-style: none; padding: 0; }
+ul.timeline li, ul.queue li { border-bottom: 1px solid var(--line); padding: .6rem 0; }
+.message { white-space: pre-wrap; word-break: break-word; margin: .25rem 0 0; }
+.late { color: var(--err); font-weight: 700; }
+.meta { color: var(--muted); font-size: .95rem; }
+.actions form { margin-bottom: 1rem; }
 `;

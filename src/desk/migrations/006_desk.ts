@@ -28,6 +28,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   // A team's queue: its open cases, nearest deadline first.
   await db.schema.createIndex("cases_queue").on("cases").columns(["team", "status", "next_due"]).execute();
   await db.schema.createIndex("cases_phone").on("cases").columns(["contact_phone", "status"]).execute();
+  // Every mail to a contact carries their status link: the token is kept sealed to write it again.
+  await db.schema.alterTable("case_contacts").addColumn("token_sealed", "text").execute();
   await db.schema.createIndex("case_contacts_email").on("case_contacts").column("email").execute();
 
   await db.schema
@@ -49,6 +51,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 export async function down(db: Kysely<unknown>): Promise<void> {
   await db.schema.dropTable("case_surveys").ifExists().execute();
   await db.schema.dropIndex("case_contacts_email").ifExists().execute();
+  await db.schema.alterTable("case_contacts").dropColumn("token_sealed").execute();
   await db.schema.dropIndex("cases_phone").ifExists().execute();
   await db.schema.dropIndex("cases_queue").ifExists().execute();
   for (const column of [
