@@ -87,6 +87,9 @@ describe("organisation config", () => {
     expect(failure(overnight).message).toContain(
       `teams[0].hours.Mon-Fri (line ${lineOf(overnight, "18:00-08:00")}): "18:00-08:00" closes before it opens`,
     );
+    expect(failure(example.replace('Mon-Fri: "08:00-18:00"', 'Mon-Fri: "09:00-09:00"')).message).toContain(
+      'teams[0].hours.Mon-Fri (line 18): "09:00-09:00" closes before it opens',
+    );
     expect(failure(example.replace('Mon-Fri: "08:00-18:00"', 'Mon-Fri: "8 to 6"')).message).toContain(
       `teams[0].hours.Mon-Fri (line 18): "8 to 6" is not an opening period`,
     );
