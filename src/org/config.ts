@@ -160,12 +160,12 @@ export function parseOrganisation(text: string, source = "SESAME_CONFIG"): Organ
   }
   const organisation = problems.length === 0 ? build(raw as FileOrganisation, report) : null;
   if (problems.length > 0 || organisation === null) {
+    // In file order, so the first line printed is the first place to fix.
     const lines = problems
+      .map((problem) => ({ ...problem, line: lineOf(doc.contents, lineCounter, problem.path) }))
+      .sort((a, b) => a.line - b.line)
       .slice(0, 10)
-      .map(
-        (problem) =>
-          `${formatPath(problem.path)} (line ${lineOf(doc.contents, lineCounter, problem.path)}): ${problem.message}`,
-      );
+      .map((problem) => `${formatPath(problem.path)} (line ${problem.line}): ${problem.message}`);
     const more = problems.length > 10 ? `\n  ... and ${problems.length - 10} more` : "";
     throw new ConfigError(`${source}: ${lines.join(`\n  ${source}: `)}${more}`);
   }
