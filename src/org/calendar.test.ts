@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { DateTime } from "luxon";
 import { describe, expect, it } from "vitest";
 import { calendarOf, publicHolidays } from "./calendar.js";
-import { demoOrganisation } from "./config.js";
+import { demoOrganisation, parseOrganisation } from "./config.js";
 import type { Team } from "./model.js";
 
 const team = (id: string): Team => demoOrganisation.teams.find((candidate) => candidate.id === id)!;
@@ -160,8 +160,18 @@ describe("business calendar: worked examples", () => {
   });
 });
 
+/** Teams with split days, midnight openings and closings, and zones whose DST changes at midnight. */
+const unusual = parseOrganisation(`
+teams:
+  - {id: night, name: Night, tier: 1, languages: [en, other], countries: any, timeZone: Pacific/Auckland,
+     hours: {Mon-Fri: "00:00-06:00, 22:00-24:00", Sat: "09:00-12:00, 13:00-17:00"}, holidays: NZ,
+     email: night@support.example}
+  - {id: santiago, name: Santiago, tier: 3, languages: [es], countries: any, timeZone: America/Santiago,
+     hours: {Sun: "00:00-02:00", Mon-Sat: "00:00-24:00"}, holidays: CL, email: santiago@support.example}
+`).teams;
+
 describe("business calendar: properties", () => {
-  const teams = demoOrganisation.teams;
+  const teams = [...demoOrganisation.teams, ...unusual];
   const anyTeam = fc.constantFrom(...teams);
   // 2025-01-01 .. 2029-01-01: several DST changes and holiday years, instants not on whole minutes.
   const instant = fc.integer({ min: Date.UTC(2025, 0, 1), max: Date.UTC(2029, 0, 1) });
