@@ -2,6 +2,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { isIP } from "node:net";
 import { dirname, resolve } from "node:path";
 import { isSupportedCountry } from "libphonenumber-js";
+import { loadOrganisation } from "./org/config.js";
+import type { Organisation } from "./org/model.js";
 import { randomToken } from "./platform/secrets.js";
 
 /** Every setting of Sesame, read from the environment and validated once at boot. */
@@ -37,6 +39,8 @@ export interface Config {
   trustProxy: false | number | string[];
   limits: Limits;
   rules: RiskRules;
+  /** Teams, routing, business hours and SLA: the file named by SESAME_CONFIG, else the demo (src/org/config.ts). */
+  organisation: Organisation;
 }
 
 export interface DatabaseTimeouts {
@@ -255,5 +259,6 @@ export function loadConfig(env: Env = process.env): Config {
       onMalware: oneOf(env, "SESAME_LOCK_ON_MALWARE", lockActions, "compromise"),
       onSpamBurst: oneOf(env, "SESAME_LOCK_ON_SPAM_BURST", lockActions, "compromise"),
     },
+    organisation: loadOrganisation(env.SESAME_CONFIG || undefined),
   };
 }
