@@ -88,7 +88,7 @@ export function buildFeatures(
           capturedChannels: parts.capturedChannels,
         });
         await server.register(webAssets);
-        await server.register(helpPages);
+        await server.register(helpPages, { desk });
       },
     },
   ];

@@ -22,7 +22,7 @@ export function ContactOptions(props: { ctx: PageContext; desk: DeskService; cou
       <ul>
         {options.phones.map((phone) => (
           <li key={phone.number}>
-            {t("desk.options.phone", { team: phone.team, number: phone.number })}
+            {t("desk.options.phone", { team: phone.teamName, number: phone.number })}
             {phone.hours ? (
               <> ({t("desk.options.hours", { hours: phone.hours, zone: phone.timeZone })})</>
             ) : null}
@@ -30,8 +30,8 @@ export function ContactOptions(props: { ctx: PageContext; desk: DeskService; cou
         ))}
         {options.email ? (
           <li>
-            {t("desk.options.email", { team: options.email.team, email: "" })}
-            <a href={`mailto:${options.email.address}`}>{options.email.address}</a>
+            {t("desk.options.email", { team: options.teams.at(-1)?.name ?? "", email: "" })}
+            <a href={`mailto:${options.email}`}>{options.email}</a>
           </li>
         ) : null}
       </ul>
@@ -40,7 +40,7 @@ export function ContactOptions(props: { ctx: PageContext; desk: DeskService; cou
 }
 
 /** The country a visitor is in, as far as the page knows: the form, else the language's region tag. */
-const countryOf = (request: FastifyRequest): string | null => {
+export const countryOf = (request: FastifyRequest): string | null => {
   const query = request.query as Record<string, unknown> | undefined;
   const body = request.body as Record<string, unknown> | undefined;
   const given = [body?.country, query?.country].find(

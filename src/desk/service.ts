@@ -353,7 +353,7 @@ export class DeskService {
 
   /** Deadlines of the case's current tier, counted from `from` in its team's business hours. */
   private async setTierDeadlines(tx: Tx, row: CaseRow, from: number): Promise<void> {
-    const targets = slaTargets(this.org, row.tier, row.priority);
+    const targets = slaTargets(this.org, row.tier, row.priority, this.team(row.team));
     const due: Partial<Record<Deadline, number | null>> = {
       firstResponse:
         targets.firstResponseMin !== undefined
@@ -432,7 +432,7 @@ export class DeskService {
       const shifted: Partial<Record<Deadline, number | null>> = {};
       for (const [deadline, at] of Object.entries(dueOf(row)) as Array<[Deadline, number]>)
         shifted[deadline] = calendar.addBusinessMinutes(now, calendar.businessMinutesBetween(pausedAt, at));
-      const targets = slaTargets(this.org, row.tier, row.priority);
+      const targets = slaTargets(this.org, row.tier, row.priority, this.team(row.team));
       if (row.first_response_at !== null && targets.nextUpdateMin !== undefined)
         shifted.nextUpdate = calendar.addBusinessMinutes(now, targets.nextUpdateMin);
       await store.updateCase(tx, row.id, { status: "open", paused_at: null });
@@ -708,7 +708,7 @@ export class DeskService {
       await this.addEvent(tx, row.id, "waiting", "system", {});
       return;
     }
-    const targets = slaTargets(this.org, row.tier, row.priority);
+    const targets = slaTargets(this.org, row.tier, row.priority, this.team(row.team));
     await this.applyDeadlines(
       tx,
       row,
