@@ -218,7 +218,8 @@ export function loadConfig(env: Env = process.env): Config {
   if (metricsPort > 65535) throw new ConfigError(`METRICS_PORT must be at most 65535, got "${metricsPort}"`);
 
   const inboundPort = integer(env, "SMTP_INBOUND_PORT", 0);
-  if (inboundPort > 65535) throw new ConfigError(`SMTP_INBOUND_PORT must be at most 65535, got "${inboundPort}"`);
+  if (inboundPort > 65535)
+    throw new ConfigError(`SMTP_INBOUND_PORT must be at most 65535, got "${inboundPort}"`);
   const inboundHost = env.SMTP_INBOUND_HOST || "127.0.0.1";
   if (isIP(inboundHost) === 0 && inboundHost !== "localhost")
     throw new ConfigError(`SMTP_INBOUND_HOST must be an IP address, got "${inboundHost}"`);

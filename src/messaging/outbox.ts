@@ -80,13 +80,14 @@ export type OutboxRow = OutboxTable;
 /**
  * Queued in the caller's transaction: the message exists if and only if the change committed.
  * The body may hold a one-time code, so it is sealed at rest and opened only to be sent.
+ * Returns the outbox row's id.
  */
 export async function enqueueMessage(
   tx: Tx,
   now: number,
   secrets: Secrets,
   message: OutgoingMessage,
-): Promise<void> {
+): Promise<string> {
   const id = newId();
   // An address that bounced permanently gets nothing: the row says so, and holds no body.
   const suppressed = message.channel === "email" && (await isSuppressed(tx, message.recipient));
@@ -109,6 +110,7 @@ export async function enqueueMessage(
       headers: storedHeaders(secrets, id, message),
     })
     .execute();
+  return id;
 }
 
 /**

@@ -36,7 +36,8 @@ export function mailOptions(row: OutboxRow, from: string) {
   const domain = senderDomain(from);
   const headers = readHeaders(row);
   const messageId =
-    headers.messageId ?? (headers.signedLocal ? `<${headers.signedLocal}@${domain}>` : `<${row.id}@${domain}>`);
+    headers.messageId ??
+    (headers.signedLocal ? `<${headers.signedLocal}@${domain}>` : `<${row.id}@${domain}>`);
   return {
     from,
     to: row.recipient,

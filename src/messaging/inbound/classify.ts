@@ -139,7 +139,11 @@ export function parseDeliveryStatus(text: string): BounceFailure[] {
     const action = (fields.get("action") ?? "").toLowerCase();
     const failed = action === "failed" || (action === "" && /^[45]/.test(status));
     if (!failed || !address.includes("@")) continue;
-    failures.push({ address, status, permanent: status.startsWith("5") || (action === "failed" && status === "") });
+    failures.push({
+      address,
+      status,
+      permanent: status.startsWith("5") || (action === "failed" && status === ""),
+    });
   }
   return failures;
 }
@@ -149,7 +153,11 @@ function originalOf(parsed: ParsedMail): Pick<BounceInfo, "originalMessageId" | 
   for (const attachment of parsed.attachments ?? []) {
     const type = attachment.contentType.toLowerCase();
     if (!["text/rfc822-headers", "message/rfc822", "message/rfc822-headers"].includes(type)) continue;
-    const head = attachment.content.subarray(0, 64 * 1024).toString("utf8").split(/\r?\n\r?\n/)[0] ?? "";
+    const head =
+      attachment.content
+        .subarray(0, 64 * 1024)
+        .toString("utf8")
+        .split(/\r?\n\r?\n/)[0] ?? "";
     const unfolded = head.replace(/\r?\n[ \t]+/g, " ");
     const messageId = messageIdsIn(/^message-id:(.*)$/im.exec(unfolded)?.[1])[0];
     const sesame = /^x-sesame-message:\s*([0-9a-f-]{36})\s*$/im.exec(unfolded)?.[1]?.toLowerCase();
@@ -240,7 +248,8 @@ export function classifyMail(parsed: ParsedMail, envelope: Envelope, secrets: Se
   };
 }
 
-const NEVER_ANSWER = /^(mailer-daemon|postmaster|no-?reply|do-?not-?reply|owner-.*|.*-request|.*-owner|bounces?(\+.*)?)$/;
+const NEVER_ANSWER =
+  /^(mailer-daemon|postmaster|no-?reply|do-?not-?reply|owner-.*|.*-request|.*-owner|bounces?(\+.*)?)$/;
 
 /**
  * May Sesame send this mail an acknowledgement (RFC 3834 section 2)? Only a person's mail, with a

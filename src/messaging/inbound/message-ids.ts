@@ -17,7 +17,11 @@ const signature = (secrets: Secrets, ref: string, nonce: string) =>
  * naming it in In-Reply-To or References belongs to that case whoever sends it. The domain is not
  * signed (it follows MAIL_FROM, which may change).
  */
-export function signedLocalPart(secrets: Secrets, ref: string, nonce = randomBytes(12).toString("base64url")) {
+export function signedLocalPart(
+  secrets: Secrets,
+  ref: string,
+  nonce = randomBytes(12).toString("base64url"),
+) {
   if (!isCaseRef(ref)) throw new Error("not a case reference");
   if (!NONCE.test(nonce)) throw new Error("bad nonce");
   return `${ref}.${nonce}.${signature(secrets, ref, nonce)}`;

@@ -16,7 +16,11 @@ export async function recordInbound(tx: Executor, messageId: string, now: number
 
 /** The case an inbound mail landed on (for the desk: a later mail whose In-Reply-To names it). */
 export async function linkInbound(tx: Executor, messageId: string, caseId: string): Promise<void> {
-  await tx.updateTable("inbound_messages").set({ case_id: caseId }).where("message_id", "=", messageId).execute();
+  await tx
+    .updateTable("inbound_messages")
+    .set({ case_id: caseId })
+    .where("message_id", "=", messageId)
+    .execute();
 }
 
 /** The case of an inbound mail taken in earlier, by its Message-ID, or null. */

@@ -20,7 +20,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn("case_id", "text")
     .execute();
   // Housekeeping purges by age.
-  await db.schema.createIndex("inbound_messages_received").on("inbound_messages").column("received_at").execute();
+  await db.schema
+    .createIndex("inbound_messages_received")
+    .on("inbound_messages")
+    .column("received_at")
+    .execute();
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
