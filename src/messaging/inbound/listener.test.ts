@@ -113,7 +113,7 @@ describe("inbound SMTP listener", () => {
     expect(received[0]!.text.trim()).toBe("My account is locked.");
   });
 
-  it.each([
+  it.each<Record<string, string>>([
     { "Auto-Submitted": "auto-replied" },
     { "X-Autoreply": "yes" },
     { "X-Autorespond": "Out of office" },
