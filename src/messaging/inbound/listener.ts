@@ -26,6 +26,14 @@ export class InboundRejectedError extends Error {
   }
 }
 
+/**
+ * What the desk implements: in one transaction, `recordInbound(tx, mail.messageId, now)` first
+ * (false: a retried delivery already taken in, resolve without doing anything), then place the
+ * mail on a case. Resolve only once committed; throw InboundRejectedError to refuse for good, any
+ * other error to have the sender retry (451).
+ */
+export type InboundMailHandler = (mail: InboundMail) => Promise<void>;
+
 export interface InboundListenerOptions {
   host: string;
   /** 0 picks a free port (tests). */
@@ -35,7 +43,7 @@ export interface InboundListenerOptions {
   /** RCPT TO (lower-cased): false answers 550, so Sesame is never an open relay. */
   acceptsRecipient: (address: string) => boolean;
   /** Stores the mail; resolving means committed (only then does the client get 250). */
-  onMail: (mail: InboundMail) => Promise<void>;
+  onMail: InboundMailHandler;
   log: InboundLog;
   secrets: Secrets;
   /** Simultaneous connections (default 50). */
