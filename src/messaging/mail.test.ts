@@ -1,12 +1,18 @@
 import { readFileSync } from "node:fs";
 import { simpleParser } from "mailparser";
 import { afterEach, describe, expect, it } from "vitest";
-import { type TestApp, testApp } from "../../test/helpers.js";
+import { concurrencyTest, freshDatabase, type TestApp, testApp } from "../../test/helpers.js";
 import { classifyMail, type InboundMail } from "./inbound/classify.js";
 import { type InboundListener, startInboundListener } from "./inbound/listener.js";
 import { refFromSignedId } from "./inbound/message-ids.js";
 import { applyBounce } from "./inbound/service.js";
-import { caseOfInbound, linkInbound, purgeInboundMessages, recordInbound } from "./inbound/store.js";
+import {
+  caseOfInbound,
+  linkInbound,
+  purgeInboundMessages,
+  recordInbound,
+  unsuppressAddress,
+} from "./inbound/store.js";
 import {
   enqueueMessage,
   isSuppressed,
@@ -134,6 +140,9 @@ describe("suppressed addresses", () => {
     const delivered = await t.messages();
     expect(delivered.map((m) => m.recipient).sort()).toEqual(["gone@example.org", "maria@example.org"]);
     expect(delivered.find((m) => m.recipient === "gone@example.org")!.channel).toBe("sms");
+    // Until an operator lifts it.
+    expect(await unsuppressAddress(t.database.db, "gone@EXAMPLE.org")).toBe(true);
+    expect((await queue(t, email("gone@example.org"))).status).toBe("pending");
   });
 });
 
@@ -151,6 +160,31 @@ describe("inbound dedupe", () => {
     expect(await recordInbound(db, "<m1@example.org>", 6_000)).toBe(true);
     expect(await recordInbound(db, "<m2@example.org>", 6_000)).toBe(false);
   });
+});
+
+concurrencyTest("a mail delivered to two nodes at once is taken in by one of them", async () => {
+  const database = await freshDatabase();
+  const second = database.openAnother();
+  cleanup.push(async () => {
+    await second.close();
+    await database.drop();
+  });
+  let release: () => void = () => {};
+  const hold = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  // The first node's transaction stays open after its insert: the second must wait for its outcome.
+  let inserted = false;
+  const first = database.db.transaction().execute(async (tx) => {
+    const taken = await recordInbound(tx, "<twice@example.org>", 1_000);
+    inserted = true;
+    await hold;
+    return taken;
+  });
+  await expect.poll(() => inserted).toBe(true);
+  const other = second.db.transaction().execute((tx) => recordInbound(tx, "<twice@example.org>", 1_000));
+  release();
+  expect([await first, await other]).toEqual([true, false]);
 });
 
 describe("bounces", () => {

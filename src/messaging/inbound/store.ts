@@ -44,6 +44,15 @@ export async function outboxEmailRecipient(db: Executor, outboxId: string): Prom
   return row ? row.recipient.trim().toLowerCase() : null;
 }
 
+/** An operator's "this address works again": mail to it is sent from now on. */
+export async function unsuppressAddress(tx: Executor, address: string): Promise<boolean> {
+  const result = await tx
+    .deleteFrom("mail_suppressions")
+    .where("address", "=", address.trim().toLowerCase())
+    .executeTakeFirst();
+  return Number(result.numDeletedRows) === 1;
+}
+
 /** Retention: forgets Message-IDs received before `before` (a retry comes within days, not weeks). */
 export async function purgeInboundMessages(db: Executor, before: number): Promise<number> {
   const result = await db.deleteFrom("inbound_messages").where("received_at", "<", before).executeTakeFirst();
