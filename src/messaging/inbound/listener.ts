@@ -46,7 +46,7 @@ export interface InboundListenerOptions {
   onMail: InboundMailHandler;
   log: InboundLog;
   secrets: Secrets;
-  /** Simultaneous connections (default 50). */
+  /** Simultaneous connections (default 20): each may hold up to maxBytes in memory. */
   maxClients?: number;
   /** Idle connection timeout (default 60 s). */
   socketTimeoutMs?: number;
@@ -130,7 +130,7 @@ export async function startInboundListener(options: InboundListenerOptions): Pro
     disabledCommands: ["AUTH", "STARTTLS"],
     hideSTARTTLS: true,
     size: maxBytes,
-    maxClients: options.maxClients ?? 50,
+    maxClients: options.maxClients ?? 20,
     socketTimeout: options.socketTimeoutMs ?? 60_000,
     closeTimeout: 10_000,
     disableReverseLookup: true,
