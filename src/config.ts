@@ -23,6 +23,11 @@ export interface Config {
   apiToken: string | null;
   smtpUrl: string | null;
   mailFrom: string;
+  /**
+   * The built-in SMTP listener for the team addresses (SMTP_INBOUND_PORT); null when that is unset
+   * or 0. It offers neither AUTH nor STARTTLS: keep it on a loopback or private address behind the MTA.
+   */
+  inboundMail: { port: number; host: string; maxBytes: number } | null;
   smsGatewayUrl: string | null;
   /**
    * Country (ISO 3166 alpha-2) in which a phone number typed without its +prefix is read on the
@@ -216,6 +221,13 @@ export function loadConfig(env: Env = process.env): Config {
   const metricsPort = integer(env, "METRICS_PORT", 9464);
   if (metricsPort > 65535) throw new ConfigError(`METRICS_PORT must be at most 65535, got "${metricsPort}"`);
 
+  const inboundPort = integer(env, "SMTP_INBOUND_PORT", 0);
+  if (inboundPort > 65535)
+    throw new ConfigError(`SMTP_INBOUND_PORT must be at most 65535, got "${inboundPort}"`);
+  const inboundHost = env.SMTP_INBOUND_HOST || "127.0.0.1";
+  if (isIP(inboundHost) === 0 && inboundHost !== "localhost")
+    throw new ConfigError(`SMTP_INBOUND_HOST must be an IP address, got "${inboundHost}"`);
+
   const lockActions = ["compromise", "abuse", "none"] as const;
   return {
     production,
@@ -233,6 +245,14 @@ export function loadConfig(env: Env = process.env): Config {
     apiToken,
     smtpUrl: url(env, "SMTP_URL", ["smtp:", "smtps:"]),
     mailFrom: env.MAIL_FROM || "Sesame <no-reply@sesame.localhost>",
+    inboundMail:
+      inboundPort === 0
+        ? null
+        : {
+            port: inboundPort,
+            host: inboundHost,
+            maxBytes: integer(env, "SMTP_INBOUND_MAX_BYTES", 10 * 1024 * 1024, 1024),
+          },
     smsGatewayUrl: url(env, "SMS_GATEWAY_URL", ["http:", "https:"]),
     defaultCountry: country(env, "SESAME_DEFAULT_COUNTRY"),
     clock,

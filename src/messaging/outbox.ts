@@ -1,9 +1,27 @@
 import { sql } from "kysely";
-import type { Db, Dialect, Tx } from "../db/database.js";
+import type { Db, Dialect, Executor, Tx } from "../db/database.js";
 import type { OutboxTable } from "../db/schema.js";
 import type { Clock } from "../platform/clock.js";
 import { newId } from "../platform/ids.js";
 import type { Secrets } from "../platform/secrets.js";
+import { signedLocalPart } from "./inbound/message-ids.js";
+
+/** Threading and loop-protection headers of an outgoing mail (RFC 5322, RFC 3834). */
+export interface MailHeaders {
+  /** Verbatim, with its angle brackets; by default a signed id (caseRef) or the outbox row's own. */
+  messageId?: string;
+  inReplyTo?: string;
+  references?: string[];
+  /** Where replies go, e.g. plusAddress("support@x.example", ref). */
+  replyTo?: string;
+  /** Every mail Sesame sends is auto-generated (RFC 3834); acknowledgements of a mail are auto-replied. */
+  autoSubmitted?: "auto-generated" | "auto-replied";
+}
+
+/** As stored in outbox.headers (JSON): the headers, and the signed local part of a case's Message-ID. */
+export interface StoredHeaders extends MailHeaders {
+  signedLocal?: string;
+}
 
 export interface OutgoingMessage {
   channel: "email" | "sms";
@@ -12,38 +30,87 @@ export interface OutgoingMessage {
   body: string;
   /** The one-time code the body carries: the message is dropped if that code is voided or used first. */
   codeId?: string;
+  /** Email only: headers beyond From/To/Subject. */
+  headers?: MailHeaders;
+  /**
+   * Email only: the case the mail is about. Its Message-ID is then signed (see message-ids.ts), so
+   * a reply whose In-Reply-To names it lands on the case whoever sends it.
+   */
+  caseRef?: string;
 }
+
+/** `team+SES-ABCD-2345@domain`: a reply-to address that carries the case reference. */
+export const plusAddress = (address: string, ref: string): string => {
+  const at = address.lastIndexOf("@");
+  return at < 0 ? address : `${address.slice(0, at)}+${ref}${address.slice(at)}`;
+};
+
+/** Addresses are compared lower-cased: mail systems treat them so in practice. */
+export const normaliseAddress = (address: string): string => address.trim().toLowerCase();
+
+/** Never mail `address` again (a permanent bounce). Kept at the first reason. */
+export async function suppressAddress(tx: Executor, address: string, reason: string, now: number) {
+  await tx
+    .insertInto("mail_suppressions")
+    .values({ address: normaliseAddress(address), reason: reason.slice(0, 200), at: now })
+    .onConflict((oc) => oc.column("address").doNothing())
+    .execute();
+}
+
+export async function isSuppressed(db: Executor, address: string): Promise<boolean> {
+  const row = await db
+    .selectFrom("mail_suppressions")
+    .select("address")
+    .where("address", "=", normaliseAddress(address))
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+const storedHeaders = (secrets: Secrets, id: string, message: OutgoingMessage): string | null => {
+  if (message.channel !== "email") return null;
+  const stored: StoredHeaders = { ...message.headers };
+  // The nonce is the row id: a re-send is the same message, and a bounce names the row it answers.
+  if (message.caseRef && !stored.messageId)
+    stored.signedLocal = signedLocalPart(secrets, message.caseRef, id.replaceAll("-", ""));
+  return JSON.stringify(stored);
+};
 
 export type OutboxRow = OutboxTable;
 
 /**
  * Queued in the caller's transaction: the message exists if and only if the change committed.
  * The body may hold a one-time code, so it is sealed at rest and opened only to be sent.
+ * Returns the outbox row's id.
  */
 export async function enqueueMessage(
   tx: Tx,
   now: number,
   secrets: Secrets,
   message: OutgoingMessage,
-): Promise<void> {
+): Promise<string> {
+  const id = newId();
+  // An address that bounced permanently gets nothing: the row says so, and holds no body.
+  const suppressed = message.channel === "email" && (await isSuppressed(tx, message.recipient));
   await tx
     .insertInto("outbox")
     .values({
-      id: newId(),
+      id,
       channel: message.channel,
       recipient: message.recipient,
       subject: message.subject ?? null,
-      body: secrets.seal(message.body),
-      status: "pending",
+      body: suppressed ? "" : secrets.seal(message.body),
+      status: suppressed ? "voided" : "pending",
       attempts: 0,
       next_attempt_at: now,
       claimed_until: null,
-      last_error: null,
+      last_error: suppressed ? "suppressed" : null,
       created_at: now,
       sent_at: null,
       code_id: message.codeId ?? null,
+      headers: storedHeaders(secrets, id, message),
     })
     .execute();
+  return id;
 }
 
 /**

@@ -1,5 +1,5 @@
 import nodemailer from "nodemailer";
-import type { OutboxRow } from "./outbox.js";
+import type { OutboxRow, StoredHeaders } from "./outbox.js";
 
 /** Delivers one message or throws; the dispatcher retries on a throw. */
 export interface Transport {
@@ -15,11 +15,47 @@ const isLoopback = (host: string) =>
   host === "localhost" || host.startsWith("127.") || host === "[::1]" || host === "::1";
 
 /** The domain of the sender address, for Message-IDs ("Sesame <no-reply@x.example>" -> x.example). */
-const senderDomain = (from: string) => /@([^>\s]+)>?\s*$/.exec(from)?.[1] ?? "sesame.localhost";
+export const senderDomain = (from: string) => /@([^>\s]+)>?\s*$/.exec(from)?.[1] ?? "sesame.localhost";
+
+const readHeaders = (row: OutboxRow): StoredHeaders => {
+  if (!row.headers) return {};
+  try {
+    return JSON.parse(row.headers) as StoredHeaders;
+  } catch {
+    return {};
+  }
+};
+
+/**
+ * What nodemailer is given for one outbox row. Every mail is marked Auto-Submitted (RFC 3834), so
+ * well-behaved responders never answer it; Message-ID is stable per row (a re-send after a crash
+ * between the send and its record is the same message, which servers and clients deduplicate), and
+ * signed when the mail is about a case.
+ */
+export function mailOptions(row: OutboxRow, from: string) {
+  const domain = senderDomain(from);
+  const headers = readHeaders(row);
+  const messageId =
+    headers.messageId ??
+    (headers.signedLocal ? `<${headers.signedLocal}@${domain}>` : `<${row.id}@${domain}>`);
+  return {
+    from,
+    to: row.recipient,
+    subject: row.subject ?? "",
+    text: row.body,
+    messageId,
+    ...(headers.inReplyTo ? { inReplyTo: headers.inReplyTo } : {}),
+    ...(headers.references?.length ? { references: headers.references } : {}),
+    ...(headers.replyTo ? { replyTo: headers.replyTo } : {}),
+    headers: {
+      "Auto-Submitted": headers.autoSubmitted === "auto-replied" ? "auto-replied" : "auto-generated",
+      "X-Sesame-Message": row.id,
+    },
+  };
+}
 
 export function smtpTransport(smtpUrl: string, from: string): Transport {
   const { hostname } = new URL(smtpUrl);
-  const domain = senderDomain(from);
   // A relay on this machine often offers STARTTLS with a self-signed certificate; accept it there only.
   const transporter = nodemailer.createTransport(smtpUrl, {
     ...(isLoopback(hostname) ? { tls: { rejectUnauthorized: false } } : {}),
@@ -29,16 +65,7 @@ export function smtpTransport(smtpUrl: string, from: string): Transport {
   return {
     captured: false,
     async send(message) {
-      await transporter.sendMail({
-        from,
-        to: message.recipient,
-        subject: message.subject ?? "",
-        text: message.body,
-        // Stable per outbox message: a re-send after a crash between the send and its record is the
-        // same message, which mail servers and clients deduplicate.
-        messageId: `<${message.id}@${domain}>`,
-        headers: { "X-Sesame-Message": message.id },
-      });
+      await transporter.sendMail(mailOptions(message, from));
     },
   };
 }

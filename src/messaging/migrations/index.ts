@@ -1,1 +1,3 @@
-export const mailMigrations = {};
+import * as m008 from "./008_mail.js";
+
+export const mailMigrations = { "008_mail": m008 };
