@@ -277,6 +277,7 @@ export class CasesService {
       subject: t(message.subjectKey, message.params),
       body: t(message.bodyKey, { ...message.params, ...message.extra }),
       headers: message.headers ?? this.hooks.mailHeaders(kase, {}),
+      caseRef: kase.ref,
     });
     await store.insertCaseEvent(tx, {
       id,

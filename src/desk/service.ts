@@ -2,10 +2,10 @@ import { parsePhoneNumberFromString } from "libphonenumber-js";
 import type { AccountsService } from "../accounts/service.js";
 import type { Viewer } from "../agents/guard.js";
 import type { Tx } from "../db/database.js";
-import type { InboundMail } from "../messaging/inbound/classify.js";
-import { signedMessageId } from "../messaging/inbound/message-ids.js";
-import { isSuppressed, recordInbound, suppressAddress } from "../messaging/inbound/store.js";
-import { enqueueMessage, type MailHeaders } from "../messaging/outbox.js";
+import { type InboundMail, mayAutoAnswer } from "../messaging/inbound/classify.js";
+import { applyBounce } from "../messaging/inbound/service.js";
+import { linkInbound, recordInbound } from "../messaging/inbound/store.js";
+import { enqueueMessage, isSuppressed, type MailHeaders, plusAddress } from "../messaging/outbox.js";
 import { calendarOf } from "../org/calendar.js";
 import type { Organisation, Team } from "../org/model.js";
 import { nextTier, teamByEmail, teamById, tier1Team } from "../org/routing.js";
@@ -242,8 +242,7 @@ export class DeskService {
     await inTransaction(this.platform, async (tx) => {
       if (!(await recordInbound(tx, mail.messageId, now))) return;
       if (mail.kind === "bounce") {
-        for (const recipient of mail.bounce?.permanent ? mail.bounce.recipients : [])
-          await suppressAddress(tx, recipient, "bounce", now);
+        await applyBounce(this.platform, tx, mail);
         return;
       }
       const thread = await this.threadOf(tx, mail);
@@ -272,6 +271,7 @@ export class DeskService {
         );
         if (!fromTeam) await this.customerSpoke(tx, thread, now);
         await store.updateCase(tx, thread.id, { updated_at: now });
+        await linkInbound(tx, mail.messageId, thread.id);
         return;
       }
       if (fromTeam) return; // a team writing to a team without a case: nothing to open
@@ -298,9 +298,10 @@ export class DeskService {
               : null,
           subject: mail.subject,
         },
-        acknowledge: await this.mayAcknowledge(tx, mail.from, now),
+        acknowledge: mayAutoAnswer(mail) && (await this.mayAcknowledge(tx, mail.from, now)),
         inReplyTo: mail.messageId,
       });
+      await linkInbound(tx, mail.messageId, summary.id);
       await this.addEvent(tx, summary.id, "message_in", `mail:${mail.from}`, {
         channel: "email",
         from: mail.from,
@@ -566,6 +567,7 @@ export class DeskService {
         link: `${this.platform.config.publicUrl}/agent/cases/${row.ref}`,
       }),
       headers: this.mailHeaders(row, {}),
+      caseRef: row.ref,
     });
   }
 
@@ -934,10 +936,8 @@ export class DeskService {
     options: { autoReplied?: boolean; inReplyTo?: string },
   ): MailHeaders {
     const team = teamById(this.org, row.team) ?? tier1Team(this.org, "other", null);
-    const [local, domain] = team.email.split("@") as [string, string];
     return {
-      messageId: signedMessageId(this.platform.secrets, row.ref, domain),
-      replyTo: `${local}+${row.ref}@${domain}`,
+      replyTo: plusAddress(team.email, row.ref),
       autoSubmitted: options.autoReplied ? "auto-replied" : "auto-generated",
       ...(options.inReplyTo ? { inReplyTo: options.inReplyTo, references: [options.inReplyTo] } : {}),
     };
