@@ -3,7 +3,7 @@ import type { AccountsService } from "../accounts/service.js";
 import type { CasesService } from "../cases/service.js";
 import { lockKey, type Tx } from "../db/database.js";
 import type { RecoveriesTable } from "../db/schema.js";
-import { enqueueDecoy, enqueueMessage } from "../messaging/outbox.js";
+import { notify } from "../messaging/notifier.js";
 import { DAY, HOUR, MINUTE } from "../platform/clock.js";
 import { auditAccount, auditSubject, inTransaction, type Platform } from "../platform/context.js";
 import { AppError, type ErrorCode } from "../platform/errors.js";
@@ -295,23 +295,15 @@ export class RecoveryService {
         verified_at: null,
         password_token_hash: null,
       });
-      {
-        const link = `${this.platform.config.publicUrl}/recover/link?token=${linkToken ?? randomToken(32)}&lang=${mailLocale}`;
-        await (match ? enqueueMessage : enqueueDecoy)(
-          tx,
-          now,
-          this.platform.secrets,
-          kind === "email"
-            ? {
-                channel: "email",
-                recipient: match?.value ?? "",
-                subject: t("mail.code.subject"),
-                body: t("mail.code.body", { code, link, account: recovery.address }),
-                codeId,
-              }
-            : { channel: "sms", recipient: match?.value ?? "", body: t("sms.code.body", { code }), codeId },
-        );
-      }
+      const link = `${this.platform.config.publicUrl}/recover/link?token=${linkToken ?? randomToken(32)}&lang=${mailLocale}`;
+      await notify(tx, this.platform, {
+        to: { kind, value: match?.value ?? "" },
+        subject: t("mail.code.subject"),
+        body: t("mail.code.body", { code, link, account: recovery.address }),
+        sms: t("sms.code.body", { code }),
+        codeId,
+        decoy: !match,
+      });
       await auditSubject(
         this.platform,
         tx,
@@ -473,25 +465,17 @@ export class RecoveryService {
       // Tell every verified alternate and the primary address: the real owner must hear of a takeover.
       const helpUrl = `${this.platform.config.publicUrl}/?lang=${accountLocale}`;
       const at = formatInstant(now, accountLocale);
-      const mailBody = t("mail.recovered.body", { account: account.address, at, helpUrl });
       const recipients = [
         { kind: "email" as const, value: account.address },
         ...(await this.accounts.verifiedAlternates(account.id, tx)),
       ];
-      for (const r of recipients) {
-        await enqueueMessage(
-          tx,
-          now,
-          this.platform.secrets,
-          r.kind === "email"
-            ? { channel: "email", recipient: r.value, subject: t("mail.recovered.subject"), body: mailBody }
-            : {
-                channel: "sms",
-                recipient: r.value,
-                body: t("sms.recovered.body", { account: account.address, helpUrl }),
-              },
-        );
-      }
+      for (const to of recipients)
+        await notify(tx, this.platform, {
+          to,
+          subject: t("mail.recovered.subject"),
+          body: t("mail.recovered.body", { account: account.address, at, helpUrl }),
+          sms: t("sms.recovered.body", { account: account.address, helpUrl }),
+        });
       await auditAccount(this.platform, tx, account.id, {
         type: "recovery.notified",
         actor: "system",
