@@ -40,8 +40,6 @@ export interface Confirmed {
 }
 
 const ACTOR = "user";
-/** Looked up when an address has no account, so both cases run the same queries. */
-const NO_ACCOUNT_ID = "00000000-0000-0000-0000-000000000000";
 /** The longest window of any cap (wrong codes per day): counters older than this are deleted. */
 const LONGEST_CAP_WINDOW_MS = DAY;
 
@@ -149,7 +147,7 @@ export class RecoveryService {
   ): Promise<{ recoveryId: string }> {
     const address = normalizeEmail(rawAddress);
     if (!address) throw new AppError("ERR_VALIDATION", { field: "address" });
-    const account = await this.accounts.findByAddress(address);
+    const accountId = await this.accounts.idOf(address);
     const id = newRecoveryId();
     const startKey = this.capKey("start", address, source);
     await this.inAddressTransaction(address, async (tx) => {
@@ -161,13 +159,7 @@ export class RecoveryService {
         "ERR_TOO_MANY_STARTS",
       );
       await this.pruneOldHits(tx);
-      await this.insertRecovery(
-        tx,
-        id,
-        address,
-        account?.id ?? null,
-        pickLocale(requestedLocale, acceptLanguage),
-      );
+      await this.insertRecovery(tx, id, address, accountId, pickLocale(requestedLocale, acceptLanguage));
     });
     return { recoveryId: id };
   }
@@ -233,14 +225,16 @@ export class RecoveryService {
 
     const now = this.now();
     // The same look-ups whether or not the address has an account: timing tells nothing.
-    const account = await this.accounts.findById(recovery.account_id ?? NO_ACCOUNT_ID);
+    const account = await this.accounts.findById(recovery.account_id);
     const value = kind === "email" ? normalizeEmail(rawValue)! : normalizePhone(rawValue, account?.country);
     // The person typed both: saying so reveals nothing, and sends nothing.
     if (kind === "email" && value === recovery.address)
       throw new AppError("ERR_BACKUP_IS_ACCOUNT", { field: "value" });
-    const alternates = await this.accounts.verifiedAlternates(account?.id ?? NO_ACCOUNT_ID);
     // Never an unverified alternate.
-    const match = value !== null ? alternates.find((a) => a.kind === kind && a.value === value) : undefined;
+    const match =
+      value !== null
+        ? account?.verifiedAlternates.find((a) => a.kind === kind && a.value === value)
+        : undefined;
 
     const code = sixDigitCode();
     const codeId = newId();
@@ -434,12 +428,9 @@ export class RecoveryService {
     if (now - Number(recovery.verified_at) > PASSWORD_STEP_TTL_MS) throw new AppError("ERR_RECOVERY_EXPIRED");
     const account = await this.accounts.findById(recovery.account_id);
     if (!account) throw new AppError("ERR_RECOVERY_NOT_FOUND");
-    const pageT = translator(recovery.locale as Locale);
-    const passwordHash = await this.accounts.checkNewPassword(
-      account,
-      password,
-      pageT("password.hint.default"),
-    );
+    // The hint follows the page's language, like every answer.
+    const checked = await this.accounts.checkNewPassword(account, password, recovery.locale as Locale);
+    if (!checked.ok) throw checked.error;
     // The notices go to the account's own address and verified alternates: the account's language.
     const accountLocale = pickLocale(account.locale);
     const t = translator(accountLocale);
@@ -453,7 +444,7 @@ export class RecoveryService {
         }))
       )
         throw new AppError("ERR_RECOVERY_STEP");
-      const heldBy = await this.accounts.resetAfterRecovery(tx, account.id, passwordHash, ACTOR, deviceId);
+      const heldBy = await this.accounts.setNewPassword(tx, account.id, checked.accepted, ACTOR, deviceId);
       await store.voidLiveCodes(tx, recovery.address, now, LONGEST_CODE_TTL_MS);
       await store.endOtherRecoveries(tx, account.id, id, now);
       await auditAccount(this.platform, tx, account.id, {
@@ -582,7 +573,7 @@ export class RecoveryService {
     const contact = normalizeEmail(rawContact);
     if (!contact) throw new AppError("ERR_VALIDATION", { field: "contactEmail" });
     if (contact === address) throw new AppError("ERR_CONTACT_IS_ACCOUNT");
-    const account = await this.accounts.findByAddress(address);
+    const accountId = await this.accounts.idOf(address);
     const id = newRecoveryId();
     // Its own cap, per address and source: the start cap's noise does not reach it.
     const noAccessKey = this.capKey("no-access", address, source);
@@ -594,13 +585,7 @@ export class RecoveryService {
         HOUR,
         "ERR_TOO_MANY_STARTS",
       );
-      await this.insertRecovery(
-        tx,
-        id,
-        address,
-        account?.id ?? null,
-        pickLocale(requestedLocale, acceptLanguage),
-      );
+      await this.insertRecovery(tx, id, address, accountId, pickLocale(requestedLocale, acceptLanguage));
       return this.openCaseFor(tx, (await store.findRecovery(tx, id))!, contact);
     });
     this.platform.wakeOutbox();
