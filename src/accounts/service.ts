@@ -1,10 +1,11 @@
 import type { LockRuleAction } from "../config.js";
-import type { Tx } from "../db/database.js";
+import type { Executor, Tx } from "../db/database.js";
 import type { AlternatesTable } from "../db/schema.js";
 import { auditOfAccount } from "../platform/audit.js";
 import { DAY } from "../platform/clock.js";
 import { auditAccount, auditSubject, inTransaction, type Platform } from "../platform/context.js";
 import { AppError } from "../platform/errors.js";
+import { type Locale, translator } from "../platform/i18n.js";
 import { newId } from "../platform/ids.js";
 import { randomToken } from "../platform/secrets.js";
 import {
@@ -51,6 +52,42 @@ export interface AccountView {
   alternates: Array<{ kind: "email" | "phone"; masked: string; verified: boolean }>;
 }
 
+/** A verified alternate as other features see it: a place a code or a notice may go. */
+export interface VerifiedAlternate {
+  id: string;
+  kind: "email" | "phone";
+  value: string;
+}
+
+/**
+ * What another feature (recovery) sees of an account: a projection, never its row (so never its
+ * password hash). Unlike AccountView it holds the alternates in clear: it is not for answers.
+ */
+export interface AccountFacts {
+  id: string;
+  address: string;
+  displayName: string | null;
+  locale: string;
+  country: string | null;
+  /** The lock in force: its own (compromise, abuse, admin), else its address's throttle. */
+  lock: LockView | null;
+  verifiedAlternates: VerifiedAlternate[];
+}
+
+declare const accepted: unique symbol;
+/**
+ * A new password that passed the rules for one account, already hashed (argon2 runs before the
+ * transaction, never inside it): only checkNewPassword makes one, only setNewPassword takes one.
+ */
+export interface AcceptedPassword {
+  readonly accountId: string;
+  readonly hash: string;
+  readonly [accepted]: true;
+}
+
+/** The outcome of the rules for a new password: accepted, or the coded error to answer with. */
+export type PasswordCheck = { ok: true; accepted: AcceptedPassword } | { ok: false; error: AppError };
+
 export type SigninResult =
   | {
       outcome: "signed_in";
@@ -68,6 +105,9 @@ export type SigninResult =
    * not an account has the address (the password is not checked).
    */
   | { outcome: "throttled"; until: number; retryAfter: number; address: string };
+
+/** Looked up when there is no account, so that an unknown address runs the same queries. */
+const NO_ACCOUNT_ID = "00000000-0000-0000-0000-000000000000";
 
 const DEVICE_ID = /^d1\.([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/;
 
@@ -206,19 +246,58 @@ export class AccountsService {
     return account;
   }
 
-  /** Account row by normalised address, for other features (recovery) that must not know the table. */
-  findByAddress(address: string, tx?: Tx) {
-    return store.findAccountByAddress(tx ?? this.platform.db, address);
+  /**
+   * The id of the account of a normalised address, for features that need no more of it: one
+   * query, the same whether or not an account has the address.
+   */
+  async idOf(address: string, tx?: Tx): Promise<string | null> {
+    return (await store.findAccountByAddress(tx ?? this.platform.db, address))?.id ?? null;
   }
 
-  findById(id: string, tx?: Tx) {
-    return store.findAccountById(tx ?? this.platform.db, id);
+  /** The account of a normalised address, as other features see it (the same queries for none). */
+  async findByAddress(address: string, tx?: Tx): Promise<AccountFacts | undefined> {
+    const db = tx ?? this.platform.db;
+    return this.factsOf(db, await store.findAccountByAddress(db, address), address);
   }
 
-  verifiedAlternates(accountId: string, tx?: Tx) {
-    return store
-      .alternatesOf(tx ?? this.platform.db, accountId)
-      .then((all) => all.filter((a) => a.verified === 1));
+  /** The account whose verified phone number (E.164) this is, as other features see it. */
+  async findByVerifiedPhone(phone: string, tx?: Tx): Promise<AccountFacts | undefined> {
+    const db = tx ?? this.platform.db;
+    const account = await store.findAccountByVerifiedPhone(db, phone);
+    return account ? this.factsOf(db, account, account.address) : undefined;
+  }
+
+  /** The account of an id, as other features see it; null (no account) runs the same queries. */
+  async findById(id: string | null, tx?: Tx): Promise<AccountFacts | undefined> {
+    const db = tx ?? this.platform.db;
+    const account = await store.findAccountById(db, id ?? NO_ACCOUNT_ID);
+    return this.factsOf(db, account, account?.address ?? "");
+  }
+
+  private async factsOf(
+    db: Executor,
+    account: AccountRow | undefined,
+    address: string,
+  ): Promise<AccountFacts | undefined> {
+    // Read for a missing account too (under no account id), so both cost the same.
+    const verifiedAlternates = await this.verifiedAlternates(account?.id ?? NO_ACCOUNT_ID, db);
+    const throttle = await store.findThrottle(db, this.throttleKey(address));
+    if (!account) return undefined;
+    return {
+      id: account.id,
+      address: account.address,
+      displayName: account.display_name,
+      locale: account.locale,
+      country: account.country,
+      lock: this.lockOf(account, throttle, this.now()),
+      verifiedAlternates,
+    };
+  }
+
+  /** The verified alternates of an account (none for an unknown id): where codes and notices may go. */
+  async verifiedAlternates(accountId: string, db: Executor = this.platform.db): Promise<VerifiedAlternate[]> {
+    const all = await store.alternatesOf(db, accountId);
+    return all.filter((a) => a.verified === 1).map((a) => ({ id: a.id, kind: a.kind, value: a.value }));
   }
 
   async lockAccount(
@@ -517,38 +596,51 @@ export class AccountsService {
 
   /**
    * The rules a new password must pass (strength, not made of the person's own words, neither the
-   * current password nor one of the previous five). Throws ERR_PASSWORD_WEAK (with `hint`, in
-   * `locale`) or ERR_PASSWORD_REUSED; returns its hash.
+   * current password nor one of the previous five), for an account (its facts or its address).
+   * Refused: ERR_PASSWORD_WEAK (with a `hint` in `locale`) or ERR_PASSWORD_REUSED. Accepted: hashed,
+   * ready for setNewPassword. An unknown address throws ERR_ACCOUNT_NOT_FOUND.
    */
-  async checkNewPassword(account: AccountRow, password: string, hint: string): Promise<string> {
-    const personal = [
-      account.address,
-      ...account.address.split(/[@.\-_+]/),
-      account.display_name ?? "",
-    ].filter((w) => w.length > 2);
-    if (!passwordStrength(password, personal).strong) throw new AppError("ERR_PASSWORD_WEAK", {}, { hint });
-    const recent = [
-      account.password_hash,
-      ...(await store.previousPasswordHashes(this.platform.db, account.id)),
-    ];
+  async checkNewPassword(
+    account: Pick<AccountFacts, "id"> | string,
+    password: string,
+    locale: Locale,
+  ): Promise<PasswordCheck> {
+    const row =
+      typeof account === "string"
+        ? await this.requireByAddress(account)
+        : await store.findAccountById(this.platform.db, account.id);
+    if (!row) throw new AppError("ERR_ACCOUNT_NOT_FOUND");
+    const personal = [row.address, ...row.address.split(/[@.\-_+]/), row.display_name ?? ""].filter(
+      (w) => w.length > 2,
+    );
+    if (!passwordStrength(password, personal).strong) {
+      const hint = translator(locale)("password.hint.default");
+      return { ok: false, error: new AppError("ERR_PASSWORD_WEAK", {}, { hint }) };
+    }
+    const recent = [row.password_hash, ...(await store.previousPasswordHashes(this.platform.db, row.id))];
     const reused = await Promise.all(recent.map((stored) => verifyPassword(stored, password)));
-    if (reused.includes(true)) throw new AppError("ERR_PASSWORD_REUSED");
-    return hashPassword(password);
+    if (reused.includes(true)) return { ok: false, error: new AppError("ERR_PASSWORD_REUSED") };
+    const accepted = { accountId: row.id, hash: await hashPassword(password) } as AcceptedPassword;
+    return { ok: true, accepted };
   }
 
   /**
-   * The exit of a recovery, inside the recovery's transaction: new password (the old one joins the
-   * history), compromise and brute_force locks cleared, every session revoked, every known device
-   * forgotten but the one that completed the recovery, when Sesame issued its id
-   * (`completingDeviceId`, as the client sent it). Returns the lock that stays (abuse, admin), if any.
+   * A new password set by whoever proved a factor (the exit of a recovery), inside the caller's
+   * transaction: the password checkNewPassword accepted (the old one joins the history of 5),
+   * compromise and brute_force locks cleared, every session revoked, every known device forgotten
+   * but the one that completed the recovery, when Sesame issued its id (`completingDeviceId`, as the
+   * client sent it), each audited. Returns the lock that stays (abuse, admin), if any.
    */
-  async resetAfterRecovery(
+  async setNewPassword(
     tx: Tx,
     accountId: string,
-    passwordHash: string,
+    password: AcceptedPassword,
     actor: string,
-    completingDeviceId: string | null,
+    completingDeviceId: string | null = null,
   ): Promise<LockReason | null> {
+    // Its history was checked for this account only.
+    if (password.accountId !== accountId) throw new Error("password accepted for another account");
+    const passwordHash = password.hash;
     const now = this.now();
     const { address } = (await store.findAccountById(tx, accountId))!;
     const keyHash = this.throttleKey(address);

@@ -51,12 +51,13 @@ const observable = (response: Awaited<ReturnType<typeof signin>>, address: strin
 /** The account's id, read through the service API. */
 const idOf = async (address = maria.address) => (await account(address)).id as string;
 
-/** What a completed recovery does to the account (the recovery feature calls exactly this). */
+/** What a completed recovery does to the account (the recovery feature calls exactly these). */
 const completeRecovery = async (address: string, password: string, completingDeviceId: string | null) => {
   const accountId = await idOf(address);
-  const hash = await hashPassword(password);
+  const checked = await t.app.services.accounts.checkNewPassword(address, password, "en");
+  if (!checked.ok) throw checked.error;
   return inTransaction(t.app.platform, (tx) =>
-    t.app.services.accounts.resetAfterRecovery(tx, accountId, hash, "recovery", completingDeviceId),
+    t.app.services.accounts.setNewPassword(tx, accountId, checked.accepted, "recovery", completingDeviceId),
   );
 };
 
@@ -330,13 +331,9 @@ describe("password history", () => {
     "sixth marble compass points west",
   ];
   const check = async (password: string) => {
-    const row = await t.app.services.accounts.findByAddress(maria.address);
-    try {
-      await t.app.services.accounts.checkNewPassword(row!, password, "hint");
-      return "accepted";
-    } catch (error) {
-      return (error as { code: string }).code;
-    }
+    const account = await t.app.services.accounts.findByAddress(maria.address);
+    const checked = await t.app.services.accounts.checkNewPassword(account!, password, "en");
+    return checked.ok ? "accepted" : checked.error.code;
   };
 
   it("refuses the current password and the previous five, not older ones", async () => {

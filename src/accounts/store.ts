@@ -80,6 +80,19 @@ export const insertAlternates = async (db: Executor, rows: AlternatesTable[]) =>
   if (rows.length > 0) await db.insertInto("alternates").values(rows).execute();
 };
 
+/** The account whose verified phone this is (E.164), if one: the phone system names callers by number. */
+export const findAccountByVerifiedPhone = (db: Executor, phone: string) =>
+  db
+    .selectFrom("alternates")
+    .innerJoin("accounts", "accounts.id", "alternates.account_id")
+    .selectAll("accounts")
+    .where("alternates.kind", "=", "phone")
+    .where("alternates.value", "=", phone)
+    .where("alternates.verified", "=", 1)
+    .orderBy("accounts.created_at")
+    .limit(1)
+    .executeTakeFirst();
+
 export const alternatesOf = (db: Executor, accountId: string) =>
   db
     .selectFrom("alternates")

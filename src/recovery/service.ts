@@ -3,7 +3,7 @@ import type { AccountsService } from "../accounts/service.js";
 import { lockKey, type Tx } from "../db/database.js";
 import type { RecoveriesTable } from "../db/schema.js";
 import type { CasesService } from "../desk/cases.js";
-import { enqueueDecoy, enqueueMessage } from "../messaging/outbox.js";
+import { notify } from "../messaging/notifier.js";
 import { DAY, HOUR, MINUTE } from "../platform/clock.js";
 import { auditAccount, auditSubject, inTransaction, type Platform } from "../platform/context.js";
 import { AppError, type ErrorCode } from "../platform/errors.js";
@@ -40,8 +40,6 @@ export interface Confirmed {
 }
 
 const ACTOR = "user";
-/** Looked up when an address has no account, so both cases run the same queries. */
-const NO_ACCOUNT_ID = "00000000-0000-0000-0000-000000000000";
 /** The longest window of any cap (wrong codes per day): counters older than this are deleted. */
 const LONGEST_CAP_WINDOW_MS = DAY;
 
@@ -149,7 +147,7 @@ export class RecoveryService {
   ): Promise<{ recoveryId: string }> {
     const address = normalizeEmail(rawAddress);
     if (!address) throw new AppError("ERR_VALIDATION", { field: "address" });
-    const account = await this.accounts.findByAddress(address);
+    const accountId = await this.accounts.idOf(address);
     const id = newRecoveryId();
     const startKey = this.capKey("start", address, source);
     await this.inAddressTransaction(address, async (tx) => {
@@ -161,13 +159,7 @@ export class RecoveryService {
         "ERR_TOO_MANY_STARTS",
       );
       await this.pruneOldHits(tx);
-      await this.insertRecovery(
-        tx,
-        id,
-        address,
-        account?.id ?? null,
-        pickLocale(requestedLocale, acceptLanguage),
-      );
+      await this.insertRecovery(tx, id, address, accountId, pickLocale(requestedLocale, acceptLanguage));
     });
     return { recoveryId: id };
   }
@@ -233,14 +225,16 @@ export class RecoveryService {
 
     const now = this.now();
     // The same look-ups whether or not the address has an account: timing tells nothing.
-    const account = await this.accounts.findById(recovery.account_id ?? NO_ACCOUNT_ID);
+    const account = await this.accounts.findById(recovery.account_id);
     const value = kind === "email" ? normalizeEmail(rawValue)! : normalizePhone(rawValue, account?.country);
     // The person typed both: saying so reveals nothing, and sends nothing.
     if (kind === "email" && value === recovery.address)
       throw new AppError("ERR_BACKUP_IS_ACCOUNT", { field: "value" });
-    const alternates = await this.accounts.verifiedAlternates(account?.id ?? NO_ACCOUNT_ID);
     // Never an unverified alternate.
-    const match = value !== null ? alternates.find((a) => a.kind === kind && a.value === value) : undefined;
+    const match =
+      value !== null
+        ? account?.verifiedAlternates.find((a) => a.kind === kind && a.value === value)
+        : undefined;
 
     const code = sixDigitCode();
     const codeId = newId();
@@ -295,23 +289,15 @@ export class RecoveryService {
         verified_at: null,
         password_token_hash: null,
       });
-      {
-        const link = `${this.platform.config.publicUrl}/recover/link?token=${linkToken ?? randomToken(32)}&lang=${mailLocale}`;
-        await (match ? enqueueMessage : enqueueDecoy)(
-          tx,
-          now,
-          this.platform.secrets,
-          kind === "email"
-            ? {
-                channel: "email",
-                recipient: match?.value ?? "",
-                subject: t("mail.code.subject"),
-                body: t("mail.code.body", { code, link, account: recovery.address }),
-                codeId,
-              }
-            : { channel: "sms", recipient: match?.value ?? "", body: t("sms.code.body", { code }), codeId },
-        );
-      }
+      const link = `${this.platform.config.publicUrl}/recover/link?token=${linkToken ?? randomToken(32)}&lang=${mailLocale}`;
+      await notify(tx, this.platform, {
+        to: { kind, value: match?.value ?? "" },
+        subject: t("mail.code.subject"),
+        body: t("mail.code.body", { code, link, account: recovery.address }),
+        sms: t("sms.code.body", { code }),
+        codeId,
+        decoy: !match,
+      });
       await auditSubject(
         this.platform,
         tx,
@@ -442,12 +428,9 @@ export class RecoveryService {
     if (now - Number(recovery.verified_at) > PASSWORD_STEP_TTL_MS) throw new AppError("ERR_RECOVERY_EXPIRED");
     const account = await this.accounts.findById(recovery.account_id);
     if (!account) throw new AppError("ERR_RECOVERY_NOT_FOUND");
-    const pageT = translator(recovery.locale as Locale);
-    const passwordHash = await this.accounts.checkNewPassword(
-      account,
-      password,
-      pageT("password.hint.default"),
-    );
+    // The hint follows the page's language, like every answer.
+    const checked = await this.accounts.checkNewPassword(account, password, recovery.locale as Locale);
+    if (!checked.ok) throw checked.error;
     // The notices go to the account's own address and verified alternates: the account's language.
     const accountLocale = pickLocale(account.locale);
     const t = translator(accountLocale);
@@ -461,7 +444,7 @@ export class RecoveryService {
         }))
       )
         throw new AppError("ERR_RECOVERY_STEP");
-      const heldBy = await this.accounts.resetAfterRecovery(tx, account.id, passwordHash, ACTOR, deviceId);
+      const heldBy = await this.accounts.setNewPassword(tx, account.id, checked.accepted, ACTOR, deviceId);
       await store.voidLiveCodes(tx, recovery.address, now, LONGEST_CODE_TTL_MS);
       await store.endOtherRecoveries(tx, account.id, id, now);
       await auditAccount(this.platform, tx, account.id, {
@@ -473,25 +456,17 @@ export class RecoveryService {
       // Tell every verified alternate and the primary address: the real owner must hear of a takeover.
       const helpUrl = `${this.platform.config.publicUrl}/?lang=${accountLocale}`;
       const at = formatInstant(now, accountLocale);
-      const mailBody = t("mail.recovered.body", { account: account.address, at, helpUrl });
       const recipients = [
         { kind: "email" as const, value: account.address },
         ...(await this.accounts.verifiedAlternates(account.id, tx)),
       ];
-      for (const r of recipients) {
-        await enqueueMessage(
-          tx,
-          now,
-          this.platform.secrets,
-          r.kind === "email"
-            ? { channel: "email", recipient: r.value, subject: t("mail.recovered.subject"), body: mailBody }
-            : {
-                channel: "sms",
-                recipient: r.value,
-                body: t("sms.recovered.body", { account: account.address, helpUrl }),
-              },
-        );
-      }
+      for (const to of recipients)
+        await notify(tx, this.platform, {
+          to,
+          subject: t("mail.recovered.subject"),
+          body: t("mail.recovered.body", { account: account.address, at, helpUrl }),
+          sms: t("sms.recovered.body", { account: account.address, helpUrl }),
+        });
       await auditAccount(this.platform, tx, account.id, {
         type: "recovery.notified",
         actor: "system",
@@ -598,7 +573,7 @@ export class RecoveryService {
     const contact = normalizeEmail(rawContact);
     if (!contact) throw new AppError("ERR_VALIDATION", { field: "contactEmail" });
     if (contact === address) throw new AppError("ERR_CONTACT_IS_ACCOUNT");
-    const account = await this.accounts.findByAddress(address);
+    const accountId = await this.accounts.idOf(address);
     const id = newRecoveryId();
     // Its own cap, per address and source: the start cap's noise does not reach it.
     const noAccessKey = this.capKey("no-access", address, source);
@@ -610,13 +585,7 @@ export class RecoveryService {
         HOUR,
         "ERR_TOO_MANY_STARTS",
       );
-      await this.insertRecovery(
-        tx,
-        id,
-        address,
-        account?.id ?? null,
-        pickLocale(requestedLocale, acceptLanguage),
-      );
+      await this.insertRecovery(tx, id, address, accountId, pickLocale(requestedLocale, acceptLanguage));
       return this.openCaseFor(tx, (await store.findRecovery(tx, id))!, contact);
     });
     this.platform.wakeOutbox();
