@@ -1,6 +1,10 @@
 import { accountsApi } from "./accounts/api.js";
 import { accountsPages } from "./accounts/pages.js";
 import { AccountsService } from "./accounts/service.js";
+import { agentsApi } from "./agents/api.js";
+import { agentsPages } from "./agents/pages.js";
+import { AgentsService } from "./agents/service.js";
+import { agentSettings } from "./agents/settings.js";
 import { casesPages } from "./cases/pages.js";
 import { CasesService } from "./cases/service.js";
 import { devApi } from "./dev/api.js";
@@ -18,7 +22,9 @@ export function buildServices(platform: Platform) {
   const accounts = new AccountsService(platform);
   const cases = new CasesService(platform);
   const recovery = new RecoveryService(platform, accounts, cases);
-  return { accounts, cases, recovery };
+  // The agents' settings come from the environment until config.ts carries them (see docs/desk/agents.md).
+  const agents = new AgentsService(platform, agentSettings(process.env));
+  return { accounts, cases, recovery, agents };
 }
 
 export type Services = ReturnType<typeof buildServices>;
@@ -29,7 +35,7 @@ export function buildFeatures(
   services: Services,
   parts: { dispatcher: OutboxDispatcher; capturedChannels: Array<"email" | "sms"> },
 ): Feature[] {
-  const { accounts, cases, recovery } = services;
+  const { accounts, cases, recovery, agents } = services;
   return [
     { name: "messaging", workers: [parts.dispatcher] },
     {
@@ -55,6 +61,17 @@ export function buildFeatures(
         await server.register(recoveryApi, { recovery, publicRateLimit: web.publicRateLimit });
         await server.register(recoveryPages, {
           recovery,
+          publicRateLimit: web.publicRateLimit,
+          secureCookies: web.secureCookies,
+        });
+      },
+    },
+    {
+      name: "agents",
+      routes: async (server, web) => {
+        await server.register(agentsApi, { agents, apiToken: web.apiToken });
+        await server.register(agentsPages, {
+          agents,
           publicRateLimit: web.publicRateLimit,
           secureCookies: web.secureCookies,
         });
