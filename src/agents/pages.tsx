@@ -209,6 +209,7 @@ export async function agentsPages(
           email,
           password: field(request.body?.password, 1024),
           code: field(request.body?.code, 20),
+          ip: request.ip,
         });
         reply.setCookie(AGENT_SESSION_COOKIE, session, { ...cookieOptions, maxAge });
         return reply.code(303).header("location", `/agent?lang=${ctx.locale}`).send();

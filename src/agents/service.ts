@@ -337,6 +337,8 @@ export class AgentsService {
     email: string;
     password: string;
     code: string;
+    /** The client's address, for the audit log. */
+    ip?: string;
   }): Promise<{ session: string; viewer: Viewer }> {
     const email = normalizeEmail(input.email).slice(0, 254);
     const now = this.now();
@@ -358,6 +360,7 @@ export class AgentsService {
     const secret = usable ? this.platform.secrets.unseal(usable.totp_secret!) : DECOY_TOTP_SECRET;
     const step = totpStepMatching(secret, input.code.trim(), now);
 
+    const source = input.ip ? { ip: input.ip } : {};
     const outcome = await inTransaction(this.platform, async (tx) => {
       let reason: SigninFailure | null =
         failure ?? (!passwordOk ? "password" : step === null ? "code" : null);
@@ -373,7 +376,7 @@ export class AgentsService {
           expires_at: now + this.settings.sessionAbsoluteMs,
         });
         const viewer = viewerOf(usable);
-        await auditAgentAct(this.platform, tx, viewer, { type: "agent.signin" });
+        await auditAgentAct(this.platform, tx, viewer, { type: "agent.signin", detail: source });
         return { session, viewer };
       }
       if (!row) {
@@ -387,12 +390,12 @@ export class AgentsService {
           {
             type: "agent.signin_failed",
             actor: "anonymous",
-            detail: { reason },
+            detail: { reason, ...source },
           },
         );
         return null;
       }
-      const detail: Record<string, unknown> = { reason };
+      const detail: Record<string, unknown> = { reason, ...source };
       if (reason !== "throttled" && reason !== "disabled") {
         const failures = await store.countFailure(tx, row.id);
         if (failures >= this.settings.maxFailedSignins) {

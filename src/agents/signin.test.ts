@@ -329,6 +329,14 @@ describe("sessions", () => {
     expect(rows).toHaveLength(1);
     expect(JSON.stringify(rows)).not.toContain(value);
 
+    const signin = await t.database.db
+      .selectFrom("audit_log")
+      .select("detail")
+      .where("stream", "=", agentStream(agent.id))
+      .where("type", "=", "agent.signin")
+      .executeTakeFirstOrThrow();
+    expect(JSON.parse(signin.detail)).toEqual({ ip: "127.0.0.1" });
+
     const home = await browser.get("/agent?lang=en");
     expect(home.statusCode).toBe(200);
     expect(home.body).toContain("t1-fr");
