@@ -8,6 +8,9 @@ import { AGENT_SESSION_COOKIE, agentPageGuard } from "./guard.js";
 import type { Viewer } from "./model.js";
 import type { AgentsService } from "./service.js";
 
+/** Holds the setup link's token while the agent is on its pages (for the language links). */
+const SETUP_COOKIE = "sesame_agent_setup";
+
 type SigninForm = { email?: string; password?: string; code?: string };
 type SetupForm = { token?: string; password?: string; confirmation?: string; code?: string };
 
@@ -183,6 +186,7 @@ export async function agentsPages(
     path: "/",
   };
   const maxAge = Math.floor(agents.settings.sessionAbsoluteMs / 1000);
+  const setupCookie = { ...cookieOptions, path: "/agent/setup", maxAge: 3600 };
   const context = (request: FastifyRequest, reply: FastifyReply) =>
     pageContext(request, requestLocale(request), reply.generateCsrf());
 
@@ -253,8 +257,10 @@ export async function agentsPages(
     "/agent/setup",
     { schema: { hide: true } },
     async (request, reply) => {
-      const token = field(request.query.token, 200);
+      // The language links of the page lead here without the token: the cookie keeps it for them.
+      const token = field(request.query.token ?? request.cookies[SETUP_COOKIE], 200);
       const who = await agents.setupOf(token);
+      reply.setCookie(SETUP_COOKIE, token, setupCookie);
       return sendPage(reply, <SetupPasswordPage ctx={context(request, reply)} token={token} who={who} />);
     },
   );
@@ -322,6 +328,7 @@ export async function agentsPages(
           400,
         );
       }
+      reply.clearCookie(SETUP_COOKIE, setupCookie);
       return sendPage(
         reply,
         <MessagePage

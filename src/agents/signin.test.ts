@@ -4,6 +4,7 @@ import { verifyAuditChain } from "../platform/audit.js";
 import { DAY, HOUR, MINUTE } from "../platform/clock.js";
 import { AppError } from "../platform/errors.js";
 import { en } from "../platform/locales/en.js";
+import { fr } from "../platform/locales/fr.js";
 import { AGENT_SESSION_COOKIE } from "./guard.js";
 import { TOTP_PERIOD_MS, totpCodeAt } from "./model.js";
 import { agentStream } from "./service.js";
@@ -125,6 +126,36 @@ describe("the setup link", () => {
       code: totpCodeAt(secret!, t.clock.now()),
     });
     expect(viewer).toMatchObject({ kind: "agent", email: "lea@desk.example", name: "Léa", teams: ["t1-fr"] });
+  });
+
+  it("keeps its token for the page's language links, and forgets it once used", async () => {
+    const agents = await start();
+    const { setupUrl } = await agents.addAgent(
+      { email: "lea@desk.example", role: "agent", teams: ["t1-fr"] },
+      TEST_TEAMS,
+    );
+    const token = setupTokenOf(setupUrl);
+    const browser = formClient(t);
+    expect((await browser.get(`/agent/setup?token=${token}&lang=en`)).statusCode).toBe(200);
+    expect(browser.attributes.get("sesame_agent_setup")).toMatch(
+      /HttpOnly.*SameSite=Strict|SameSite=Strict.*HttpOnly/,
+    );
+    expect(browser.attributes.get("sesame_agent_setup")).toMatch(/Path=\/agent\/setup/);
+    // The "Français" link of the page carries no token.
+    const french = await browser.get("/agent/setup?lang=fr");
+    expect(french.statusCode).toBe(200);
+    expect(french.body).toContain(fr["agent.setup.title"]);
+    expect(french.body).toContain(`value="${token}"`);
+
+    const keyPage = await browser.post("/agent/setup", {
+      token,
+      password: AGENT_PASSWORD,
+      confirmation: AGENT_PASSWORD,
+    });
+    const secret = /secret=([A-Z2-7]+)/.exec(keyPage.body)![1]!;
+    await browser.post("/agent/setup/confirm", { token, code: totpCodeAt(secret, t.clock.now()) });
+    expect(browser.jar.get("sesame_agent_setup")).toBe("");
+    expect((await browser.get("/agent/setup?lang=fr")).statusCode).toBe(410);
   });
 
   it("expires after 72 hours", async () => {
