@@ -21,7 +21,12 @@ interface RouteCase {
   service?: boolean;
   /** The status of an allowed call (200 unless said). */
   ok?: number;
-  payload?: Record<string, unknown>;
+  /** JSON body (api), or form fields (page POST: sent with a valid CSRF token, as a browser would). */
+  payload?: Record<string, string | number | boolean>;
+  /** Open to every caller, signed in or not (sign-out). */
+  public?: true;
+  /** Ends the caller's session: run after every other route. */
+  endsSession?: true;
 }
 
 const ALL: readonly Role[] = ["agent", "supervisor", "admin"];
@@ -29,6 +34,7 @@ const routes: RouteCase[] = [
   { method: "GET", url: "/agent", kind: "page", roles: ALL },
   { method: "GET", url: "/api/v1/agent/me", kind: "api", roles: ALL, service: false },
   { method: "GET", url: "/api/v1/agents", kind: "api", roles: ["supervisor", "admin"], service: true },
+  { method: "POST", url: "/agent/signout", kind: "page", roles: ALL, public: true, endsSession: true },
 ];
 
 const callers: Caller[] = ["anonymous", "revoked", "agent", "supervisor", "admin", "service"];
@@ -36,6 +42,7 @@ const callers: Caller[] = ["anonymous", "revoked", "agent", "supervisor", "admin
 /** What a caller must get on a route. */
 function expected(route: RouteCase, caller: Caller): number | "signin" {
   const ok = route.ok ?? 200;
+  if (route.public) return ok;
   if (route.kind === "page") {
     if (caller === "anonymous" || caller === "revoked" || caller === "service") return "signin";
     return route.roles.includes(caller) ? ok : 403;
@@ -74,19 +81,32 @@ describe("the role matrix over every agent route", () => {
   });
   afterAll(() => t?.close());
 
-  const cases = routes.flatMap((route) => callers.map((caller) => ({ route, caller })));
+  const ordered = [...routes.filter((r) => !r.endsSession), ...routes.filter((r) => r.endsSession)];
+  const cases = ordered.flatMap((route) => callers.map((caller) => ({ route, caller })));
   it.each(cases)("$route.method $route.url as $caller", async ({ route, caller }) => {
     const { cookie, bearer } = credentials.get(caller)!;
     const headers: Record<string, string> = {};
-    if (route.kind === "page" && cookie) headers.cookie = cookie;
+    const cookies = route.kind === "page" && cookie ? [cookie] : [];
     if (route.kind === "api" && bearer) headers.authorization = bearer;
     // A page caller with only the service token still gets the sign-in: pages take sessions only.
     if (route.kind === "page" && caller === "service") headers.authorization = bearer;
+    let payload: string | Record<string, unknown> | undefined = route.payload;
+    if (route.kind === "page" && route.method === "POST") {
+      // A form post as a browser sends it: the CSRF cookie and token of a page it was shown.
+      const form = await t.server.inject({ url: "/agent/signin" });
+      const csrfCookie = String(form.headers["set-cookie"]).split(";")[0]!;
+      const token = /name="_csrf" value="([^"]+)"/.exec(form.body)![1]!;
+      cookies.push(csrfCookie);
+      headers["content-type"] = "application/x-www-form-urlencoded";
+      const fields = Object.fromEntries(Object.entries(route.payload ?? {}).map(([k, v]) => [k, String(v)]));
+      payload = new URLSearchParams({ _csrf: token, ...fields }).toString();
+    }
+    if (cookies.length > 0) headers.cookie = cookies.join("; ");
     const response = await t.server.inject({
       method: route.method,
       url: route.url,
       headers,
-      ...(route.payload ? { payload: route.payload } : {}),
+      ...(payload !== undefined ? { payload } : {}),
     });
     const want = expected(route, caller);
     if (want === "signin") {
