@@ -1,6 +1,7 @@
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
+import { fileURLToPath } from "node:url";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { TOTP_PERIOD_MS, totpCodeAt } from "../src/agents/model.js";
@@ -16,6 +17,7 @@ import { type TestApp, testApp } from "./helpers.js";
  * (The issue's test goes on to answer a case: the desk adds that part after the sign-in.)
  */
 const WIDTH = 390;
+const SHOTS = fileURLToPath(new URL("../test-artifacts/screenshots/", import.meta.url));
 const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 
 describe.runIf(browserTestsRun("test/agents.browser.test.ts"))("an agent signs in with TOTP", () => {
@@ -26,6 +28,7 @@ describe.runIf(browserTestsRun("test/agents.browser.test.ts"))("an agent signs i
   let origin: string;
 
   beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
     browser = await launchChromium();
   });
   afterAll(async () => {
@@ -53,6 +56,7 @@ describe.runIf(browserTestsRun("test/agents.browser.test.ts"))("an agent signs i
   async function check(name: string) {
     const scrollWidth = await page.locator("html").evaluate((html) => html.scrollWidth);
     expect(scrollWidth, `${name}: page wider than the screen`).toBeLessThanOrEqual(WIDTH);
+    await page.screenshot({ path: `${SHOTS}agent-${name}.png`, fullPage: true });
     const axeContext = await browser.newContext({ bypassCSP: true, viewport: { width: WIDTH, height: 844 } });
     try {
       const copy = await axeContext.newPage();

@@ -38,6 +38,7 @@ function SigninPage(props: { ctx: PageContext; email?: string; error?: string | 
             type="password"
             autocomplete="current-password"
             label={t("agent.signin.password")}
+            error={props.error}
           />
           <Field
             name="code"
