@@ -1,7 +1,10 @@
 import { accountsApi } from "./accounts/api.js";
 import { accountsPages } from "./accounts/pages.js";
 import { AccountsService } from "./accounts/service.js";
+import { agentsApi } from "./agents/api.js";
+import { agentsPages } from "./agents/pages.js";
 import { AgentsService } from "./agents/service.js";
+import { agentSettings } from "./agents/settings.js";
 import { deskApi } from "./desk/api.js";
 import { CasesService } from "./desk/cases.js";
 import { deskConsole } from "./desk/console.js";
@@ -23,7 +26,8 @@ export function buildServices(platform: Platform) {
   const cases = new CasesService(platform);
   const desk = new DeskService(platform, cases, accounts);
   const recovery = new RecoveryService(platform, accounts, cases);
-  const agents = new AgentsService(platform);
+  // The agents' settings come from the environment until config.ts carries them (see docs/desk/agents.md).
+  const agents = new AgentsService(platform, agentSettings(process.env));
   return { accounts, cases, desk, recovery, agents };
 }
 
@@ -61,6 +65,17 @@ export function buildFeatures(
         await server.register(recoveryApi, { recovery, publicRateLimit: web.publicRateLimit });
         await server.register(recoveryPages, {
           recovery,
+          publicRateLimit: web.publicRateLimit,
+          secureCookies: web.secureCookies,
+        });
+      },
+    },
+    {
+      name: "agents",
+      routes: async (server, web) => {
+        await server.register(agentsApi, { agents, apiToken: web.apiToken });
+        await server.register(agentsPages, {
+          agents,
           publicRateLimit: web.publicRateLimit,
           secureCookies: web.secureCookies,
         });

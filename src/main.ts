@@ -8,6 +8,8 @@ import { type Config, ConfigError, loadConfig } from "./config.js";
 import { type DbHandle, MigrationError, migrateToLatest, openDatabase } from "./db/database.js";
 import { type AuditProblem, auditKey, type ChainHead, verifyAllChains } from "./platform/audit.js";
 import { ManualClock, systemClock } from "./platform/clock.js";
+import { isAppError } from "./platform/errors.js";
+import { type MessageKey, translator } from "./platform/i18n.js";
 import { serveMetrics } from "./platform/metrics.js";
 import { seedDemo } from "./seed/demo.js";
 import { buildApp } from "./server.js";
@@ -20,11 +22,92 @@ Commands:
   seed          seed the demo accounts (same as SESAME_SEED=demo)
   audit verify  check every audit chain and print its head (stream, seq, hash);
                 --heads FILE also checks the heads saved in FILE (an earlier output) are still there
+  agent add --email E --teams T1,T2 --role agent|supervisor|admin [--name N]
+                create a desk agent and print a one-time setup link (valid 72 h)
+  agent token --email E          print a new personal API token for the agent
+  agent reset --email E          new setup link; password, app, sessions and tokens stop working
+  agent revoke-tokens --email E  revoke every personal API token of the agent
+  agent disable --email E        refuse the agent's sign-in; end their sessions and tokens
 
 Settings come from the environment; see the README.`;
 
 /** A failure at start-up that one line explains; printed without a stack trace. */
 class StartupError extends Error {}
+
+/** Bad arguments: one line, exit code 2. */
+class UsageError extends Error {}
+
+const agentCommands = ["add", "token", "reset", "revoke-tokens", "disable"];
+
+/**
+ * The organisation's team ids, against which `agent add --teams` is checked. Until the organisation
+ * config is merged they come from SESAME_AGENT_TEAMS (a comma list).
+ */
+const knownTeamIds = (): string[] =>
+  (process.env.SESAME_AGENT_TEAMS ?? "")
+    .split(",")
+    .map((team) => team.trim())
+    .filter((team) => team !== "");
+
+async function agentCommand(
+  config: Config,
+  action: string,
+  values: {
+    email?: string | undefined;
+    teams?: string | undefined;
+    role?: string | undefined;
+    name?: string | undefined;
+  },
+): Promise<void> {
+  if (!values.email) throw new UsageError(`agent ${action} needs --email`);
+  if (action === "add" && (values.teams === undefined || values.role === undefined))
+    throw new UsageError("agent add needs --email, --teams and --role");
+  const database = await openReachableDatabase(config);
+  try {
+    await migrate(database);
+    const clock = config.clock === "manual" ? new ManualClock() : systemClock;
+    const app = await buildApp({ config, database, clock, logger: false });
+    const { agents } = app.services;
+    try {
+      if (action === "add") {
+        const { agent, setupUrl } = await agents.addAgent(
+          {
+            email: values.email,
+            role: values.role!,
+            teams: values.teams!.split(","),
+            ...(values.name ? { name: values.name } : {}),
+          },
+          knownTeamIds(),
+        );
+        console.log(`agent ${agent.email} (${agent.role}; teams ${agent.teams.join(", ")}) created.`);
+        console.log(`One-time setup link, valid ${Math.round(agents.settings.setupLinkMs / 3_600_000)} h:`);
+        console.log(setupUrl);
+      } else if (action === "token") {
+        console.log(await agents.issueToken(values.email));
+      } else if (action === "reset") {
+        const { setupUrl } = await agents.resetAgent(values.email);
+        console.log(setupUrl);
+      } else if (action === "revoke-tokens") {
+        console.log(`${await agents.revokeTokens(values.email)} token(s) revoked`);
+      } else {
+        await agents.disableAgent(values.email);
+        console.log(`agent ${values.email} disabled`);
+      }
+    } catch (error) {
+      if (!isAppError(error) || !error.code.startsWith("ERR_AGENT_")) throw error;
+      const message = translator("en")(`error.${error.code}` as MessageKey, error.params);
+      const known =
+        error.code === "ERR_AGENT_TEAM_UNKNOWN"
+          ? ` (known teams: ${knownTeamIds().join(", ") || "none"})`
+          : "";
+      throw new UsageError(`${message}${known}`);
+    } finally {
+      await app.server.close();
+    }
+  } finally {
+    await database.close();
+  }
+}
 
 /** DATABASE_URL as it may be printed: the password hidden. */
 const printableDatabase = (database: Config["database"]): string => {
@@ -131,20 +214,34 @@ async function auditVerify(config: Config, headsFile: string | undefined): Promi
   }
 }
 
-async function main(argv: string[]): Promise<void> {
-  const { positionals, values } = parseArgs({
+const parseArguments = (argv: string[]) =>
+  parseArgs({
     args: argv,
     allowPositionals: true,
     options: {
       demo: { type: "boolean" },
       heads: { type: "string" },
       help: { type: "boolean", short: "h" },
+      email: { type: "string" },
+      teams: { type: "string" },
+      role: { type: "string" },
+      name: { type: "string" },
     },
   });
+
+async function main(argv: string[]): Promise<void> {
+  let parsed: ReturnType<typeof parseArguments>;
+  try {
+    parsed = parseArguments(argv);
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  const { positionals, values } = parsed;
   const command = positionals[0];
   const known =
     ["serve", "migrate", "seed"].includes(command ?? "") ||
-    (command === "audit" && positionals[1] === "verify");
+    (command === "audit" && positionals[1] === "verify") ||
+    (command === "agent" && agentCommands.includes(positionals[1] ?? ""));
   if (values.help || !command || !known) {
     console.log(usage);
     process.exitCode = values.help ? 0 : 2;
@@ -159,6 +256,7 @@ async function main(argv: string[]): Promise<void> {
     throw new ConfigError("the demo accounts are refused when NODE_ENV=production");
 
   if (command === "audit") return auditVerify(config, values.heads);
+  if (command === "agent") return agentCommand(config, positionals[1]!, values);
 
   const database = await openReachableDatabase(config);
   await migrate(database);
@@ -211,6 +309,10 @@ main(process.argv.slice(2)).catch((error) => {
   if (error instanceof ConfigError) {
     console.error(`sesame: configuration error: ${error.message}`);
     process.exit(78);
+  }
+  if (error instanceof UsageError) {
+    console.error(`sesame: ${error.message}`);
+    process.exit(2);
   }
   if (error instanceof StartupError) {
     console.error(`sesame: ${error.message}`);

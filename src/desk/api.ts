@@ -2,7 +2,7 @@ import { type Static, Type } from "@sinclair/typebox";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { type AgentsService, agentApiGuard, type Viewer } from "../agents/guard.js";
 import { AppError } from "../platform/errors.js";
-import type { PublicRateLimit } from "../web/http.js";
+import { type PublicRateLimit, requireServiceToken } from "../web/http.js";
 import { Email, withErrors } from "../web/schemas.js";
 import { NO_DEADLINE } from "./model.js";
 import type { DeskService } from "./service.js";
@@ -129,7 +129,6 @@ export async function deskApi(
 ) {
   const { desk, agents } = opts;
   const tags = ["desk"];
-  const service = agentApiGuard(agents, { allowService: true, allowAgents: false, apiToken: opts.apiToken });
   const agentOrService = agentApiGuard(agents, { allowService: true, apiToken: opts.apiToken });
   const agentOnly = agentApiGuard(agents, { allowService: false, apiToken: opts.apiToken });
 
@@ -167,7 +166,7 @@ export async function deskApi(
   app.post<{ Body: Static<typeof CallBody> }>(
     "/api/v1/calls",
     {
-      onRequest: service,
+      onRequest: requireServiceToken(opts.apiToken),
       schema: {
         tags,
         summary: "A call from the phone system: logged on the caller's open case, or a new one",
@@ -179,7 +178,7 @@ export async function deskApi(
         ),
       },
     },
-    async (request, reply) => reply.code(201).send(await desk.logCall(request.body, viewerOf(request))),
+    async (request, reply) => reply.code(201).send(await desk.logCall(request.body, { kind: "service" })),
   );
 
   app.get(

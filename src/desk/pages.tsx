@@ -2,9 +2,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { contactOptions } from "../org/routing.js";
 import { AppError, isAppError } from "../platform/errors.js";
 import { formatInstant, type MessageKey } from "../platform/i18n.js";
+import { freshFormOnCsrfFailure } from "../web/forms.js";
 import { type PublicRateLimit, requestLocale } from "../web/http.js";
 import { Alert, Field, Form, Layout, type PageContext, pageContext, sendPage } from "../web/pages.js";
-import { freshFormOnCsrfFailure } from "../web/forms.js";
 import type { DeskService } from "./service.js";
 
 type FormBody = Record<string, string | undefined>;

@@ -22,7 +22,7 @@ import type { TimerService } from "../timers/service.js";
 import {
   type CaseOpening,
   type CaseSummary,
-  CasesService,
+  type CasesService,
   MAILED_CONTACTS_PER_CASE,
   type Placement,
 } from "./cases.js";

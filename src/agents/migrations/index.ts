@@ -1,1 +1,3 @@
-export const agentsMigrations = {};
+import * as m007 from "./007_agents.js";
+
+export const agentsMigrations = { "007_agents": m007 };
