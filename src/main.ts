@@ -39,15 +39,8 @@ class UsageError extends Error {}
 
 const agentCommands = ["add", "token", "reset", "revoke-tokens", "disable"];
 
-/**
- * The organisation's team ids, against which `agent add --teams` is checked. Until the organisation
- * config is merged they come from SESAME_AGENT_TEAMS (a comma list).
- */
-const knownTeamIds = (): string[] =>
-  (process.env.SESAME_AGENT_TEAMS ?? "")
-    .split(",")
-    .map((team) => team.trim())
-    .filter((team) => team !== "");
+/** The organisation's team ids (SESAME_CONFIG, or the demo), against which `agent add --teams` is checked. */
+const knownTeamIds = (config: Config): string[] => config.organisation.teams.map((team) => team.id);
 
 async function agentCommand(
   config: Config,
@@ -77,7 +70,7 @@ async function agentCommand(
             teams: values.teams!.split(","),
             ...(values.name ? { name: values.name } : {}),
           },
-          knownTeamIds(),
+          knownTeamIds(config),
         );
         console.log(`agent ${agent.email} (${agent.role}; teams ${agent.teams.join(", ")}) created.`);
         console.log(`One-time setup link, valid ${Math.round(agents.settings.setupLinkMs / 3_600_000)} h:`);
@@ -98,7 +91,7 @@ async function agentCommand(
       const message = translator("en")(`error.${error.code}` as MessageKey, error.params);
       const known =
         error.code === "ERR_AGENT_TEAM_UNKNOWN"
-          ? ` (known teams: ${knownTeamIds().join(", ") || "none"})`
+          ? ` (known teams: ${knownTeamIds(config).join(", ") || "none"})`
           : "";
       throw new UsageError(`${message}${known}`);
     } finally {

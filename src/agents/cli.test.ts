@@ -30,7 +30,6 @@ function sesame(...args: string[]): Promise<{ code: number; stdout: string; stde
           HOME: process.env.HOME,
           DATABASE_URL: `sqlite:${join(dir, "sesame.db")}`,
           SESAME_SECRET: SECRET,
-          SESAME_AGENT_TEAMS: "t1-fr,t1-nl,t2-be",
           PUBLIC_URL: "https://desk.sesame.test",
         },
       },
@@ -48,7 +47,7 @@ describe("sesame agent", () => {
       "--email",
       "Lea@Desk.Example",
       "--teams",
-      "t1-fr,t2-be",
+      "casablanca,belux",
       "--role",
       "supervisor",
       "--name",
@@ -71,7 +70,7 @@ describe("sesame agent", () => {
         email: "lea@desk.example",
         name: "Léa",
         role: "supervisor",
-        teams: '["t1-fr","t2-be"]',
+        teams: '["casablanca","belux"]',
       });
       const secrets = new Secrets(SECRET);
       expect(agent.setup_token_hash).toBe(secrets.hmac(`agent-setup:${link![1]}`));
@@ -85,19 +84,19 @@ describe("sesame agent", () => {
   it.each([
     [
       ["agent", "add", "--email", "x@desk.example", "--teams", "t9", "--role", "agent"],
-      /Unknown team: t9\. \(known teams: t1-fr, t1-nl, t2-be\)/,
+      /Unknown team: t9\. \(known teams: maastricht, casablanca, dublin, belux, corp\)/,
     ],
     [
-      ["agent", "add", "--email", "x@desk.example", "--teams", "t1-fr", "--role", "boss"],
+      ["agent", "add", "--email", "x@desk.example", "--teams", "casablanca", "--role", "boss"],
       /role must be agent, supervisor or admin/,
     ],
     [["agent", "add", "--email", "x@desk.example", "--role", "agent"], /needs --email, --teams and --role/],
     [
-      ["agent", "add", "--email", "not-an-address", "--teams", "t1-fr", "--role", "agent"],
+      ["agent", "add", "--email", "not-an-address", "--teams", "casablanca", "--role", "agent"],
       /not a valid email/,
     ],
     [
-      ["agent", "add", "--email", "x@desk.example", "--teams", "t1-fr", "--role", "agent", "--colour", "red"],
+      ["agent", "add", "--email", "x@desk.example", "--teams", "casablanca", "--role", "agent", "--colour", "red"],
       /Unknown option '--colour'/,
     ],
     [["agent", "token"], /agent token needs --email/],
@@ -117,7 +116,7 @@ describe("sesame agent", () => {
       "--email",
       "LEA@desk.example",
       "--teams",
-      "t1-fr",
+      "casablanca",
       "--role",
       "agent",
     );

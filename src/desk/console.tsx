@@ -55,7 +55,7 @@ export async function deskConsole(app: FastifyInstance, opts: { desk: DeskServic
             </li>
           ))}
         </ul>
-        <form method="get" action="/agent/search" role="search">
+        <form method="get" action="/agent/search">
           <label for="q">{t("console.search")}</label>
           <input id="q" name="q" type="text" autocomplete="off" required />
           <button type="submit">{t("console.search.submit")}</button>
