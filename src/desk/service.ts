@@ -1,3 +1,4 @@
+import Holidays from "date-holidays";
 import { parsePhoneNumberFromString } from "libphonenumber-js";
 import type { AccountsService } from "../accounts/service.js";
 import type { Viewer } from "../agents/guard.js";
@@ -1014,13 +1015,18 @@ export class DeskService {
   }
 }
 
+const zones = new Map<string, string>();
+
 /** A country's main time zone (for "by Thursday 14:00" in the customer's own time), else UTC. */
 function zoneOfCountry(country: string | null): string {
-  if (!country) return "UTC";
-  return COUNTRY_ZONES[country] ?? "UTC";
+  if (!country || !/^[A-Z]{2}$/.test(country)) return "UTC";
+  let zone = zones.get(country);
+  if (zone === undefined) {
+    zone = new Holidays(country).getTimezones()?.[0] ?? "UTC";
+    zones.set(country, zone);
+  }
+  return zone;
 }
-
-const COUNTRY_ZONES: Record<string, string> = {};
 
 export const channelOf = (source: string): IntakeChannel =>
   (["web", "email", "phone", "recovery"] as const).find((c) => c === source) ?? "web";
