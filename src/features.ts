@@ -11,6 +11,7 @@ import type { Feature } from "./platform/feature.js";
 import { recoveryApi } from "./recovery/api.js";
 import { recoveryPages } from "./recovery/pages.js";
 import { RecoveryService } from "./recovery/service.js";
+import { builtInHousekeeping, registerHousekeeping } from "./timers/housekeeping.js";
 import { webAssets } from "./web/pages.js";
 
 /** The use-cases of every feature, built once; a feature reaches another through these. */
@@ -30,8 +31,11 @@ export function buildFeatures(
   parts: { dispatcher: OutboxDispatcher; capturedChannels: Array<"email" | "sms"> },
 ): Feature[] {
   const { accounts, cases, recovery } = services;
+  // Every growing table has a job here; a feature adds its own to this list.
+  registerHousekeeping(platform.timers, [...builtInHousekeeping(platform.config.housekeeping)]);
   return [
     { name: "messaging", workers: [parts.dispatcher] },
+    { name: "timers", workers: [platform.timers.worker] },
     {
       name: "accounts",
       routes: async (server, web) => {

@@ -17,6 +17,7 @@ import type { WebContext } from "./platform/feature.js";
 import { type MetricsRegistry, metrics } from "./platform/metrics.js";
 import { Secrets } from "./platform/secrets.js";
 import { KeyedSerializer } from "./platform/serializer.js";
+import { TimerService } from "./timers/service.js";
 import { registerApiDocs } from "./web/docs.js";
 import { registerErrorHandler, UNAVAILABLE_RETRY_S } from "./web/error-handler.js";
 import type { PublicRateLimit } from "./web/http.js";
@@ -129,6 +130,10 @@ export async function buildApp(options: AppOptions): Promise<App> {
     transports,
     server.log,
   );
+  const timers = new TimerService(
+    { db: database.db, dialect: database.dialect, clock, log: server.log },
+    config.timers,
+  );
   const platform: Platform = {
     config,
     db: database.db,
@@ -138,6 +143,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
     auditKey: auditKey(config.secret),
     channels,
     wakeOutbox: () => dispatcher.wake(),
+    timers,
+    wakeTimers: () => timers.wake(),
     serialized: new KeyedSerializer(),
   };
   const services = buildServices(platform);
