@@ -11,8 +11,8 @@
  *   die-after-claim: claims one batch, starts firing it, and exits before the commit (a crash).
  */
 import { createInterface } from "node:readline";
-import { sql } from "kysely";
 import type { FastifyBaseLogger } from "fastify";
+import { sql } from "kysely";
 import { openDatabase } from "../db/database.js";
 import { systemClock } from "../platform/clock.js";
 import { TimerService } from "./service.js";

@@ -186,7 +186,11 @@ export function builtInHousekeeping(settings: HousekeepingSettings): Housekeepin
 }
 
 /** Each job becomes a recurring timer of kind `housekeeping:<name>`. */
-export function registerHousekeeping(timers: TimerService, jobs: HousekeepingJob[], limit = HOUSEKEEPING_BATCH) {
+export function registerHousekeeping(
+  timers: TimerService,
+  jobs: HousekeepingJob[],
+  limit = HOUSEKEEPING_BATCH,
+) {
   for (const job of jobs)
     timers.recurring(`housekeeping:${job.name}`, job.everyMs, (tx, now) =>
       job.purge(tx, now - job.retainMs, now, limit),
