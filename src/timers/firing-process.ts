@@ -5,7 +5,8 @@
  * the parent can count firings per timer.
  *
  * Environment: FIRING_DATABASE_URL, FIRING_SCHEMA, FIRING_MODE ("fire" | "die-after-claim"),
- * FIRING_BATCH (default 500), FIRING_LEASE_MS (default 60000).
+ * FIRING_BATCH (default 500), FIRING_LEASE_MS (default 60000), FIRING_HANDLER ("row": one insert
+ * per timer, the default; "batch": one insert per batch, with onBatch).
  * Prints "ready" once connected, starts on a line "go" on stdin, prints a JSON summary at the end.
  *   fire:            fires until no "probe" timer is left, then exits 0.
  *   die-after-claim: claims one batch, starts firing it, and exits before the commit (a crash).
@@ -50,12 +51,32 @@ const timers = new TimerService(
   { batchSize, leaseMs },
 );
 let fired = 0;
-timers.on("probe", async (tx, timer, now) => {
-  await sql`insert into timer_firings (subject, due_at, fired_at, pid) values (${timer.subject}, ${timer.dueAt}, ${now}, ${process.pid})`.execute(
-    tx,
-  );
-  fired++;
-});
+if (env("FIRING_HANDLER", "row") === "batch") {
+  // One insert for all the probes of a batch.
+  timers.onBatch("probe", async (tx, due) => {
+    const at = systemClock.now();
+    await tx
+      .insertInto("timer_firings" as never)
+      .values(
+        due.map((timer) => ({
+          subject: timer.subject,
+          due_at: timer.dueAt,
+          fired_at: at,
+          pid: process.pid,
+        })) as never,
+      )
+      .execute();
+    fired += due.length;
+  });
+} else {
+  // fired_at: the real instant of the firing (not the round's), to measure lateness.
+  timers.on("probe", async (tx, timer) => {
+    await sql`insert into timer_firings (subject, due_at, fired_at, pid) values (${timer.subject}, ${timer.dueAt}, ${systemClock.now()}, ${process.pid})`.execute(
+      tx,
+    );
+    fired++;
+  });
+}
 
 await sql`select 1`.execute(database.db);
 process.stdout.write("ready\n");

@@ -82,6 +82,7 @@ export function startFiringProcess(opts: {
   mode: "fire" | "die-after-claim";
   batch?: number;
   leaseMs?: number;
+  handler?: "row" | "batch";
 }): FiringProcess {
   const child = spawn(TSX, [SCRIPT], {
     env: {
@@ -91,6 +92,7 @@ export function startFiringProcess(opts: {
       FIRING_MODE: opts.mode,
       FIRING_BATCH: String(opts.batch ?? 500),
       FIRING_LEASE_MS: String(opts.leaseMs ?? 60_000),
+      FIRING_HANDLER: opts.handler ?? "row",
     },
     stdio: ["pipe", "pipe", "pipe"],
   });

@@ -22,6 +22,12 @@ export interface FiringTimer {
  */
 export type TimerHandler = (tx: Tx, timer: FiringTimer, now: number) => Promise<void>;
 
+/**
+ * Fires many timers of one kind at once (same transaction rules as TimerHandler): for kinds that
+ * come due in crowds, one statement for the lot instead of one per timer.
+ */
+export type TimerBatchHandler = (tx: Tx, timers: FiringTimer[], now: number) => Promise<void>;
+
 /** A recurring job (housekeeping): true when it stopped at its batch limit and has more to do at once. */
 export type RecurringHandler = (tx: Tx, now: number) => Promise<boolean | undefined>;
 
@@ -59,7 +65,7 @@ class NoHandlerError extends Error {
  */
 export class TimerService {
   readonly worker: ClockWorker;
-  private readonly handlers = new Map<string, TimerHandler>();
+  private readonly handlers = new Map<string, TimerBatchHandler>();
   private readonly recurringJobs = new Map<string, number>();
   /** The recurring jobs' timers exist (checked once per process, and after a new job). */
   private recurringSet = false;
@@ -82,6 +88,13 @@ export class TimerService {
 
   /** Registers what fires for `kind` (at build time, before the worker starts). */
   on(kind: string, handler: TimerHandler): void {
+    this.onBatch(kind, async (tx, timers, now) => {
+      for (const timer of timers) await handler(tx, timer, now);
+    });
+  }
+
+  /** Registers what fires for `kind`, called once per batch with all its timers due in the batch. */
+  onBatch(kind: string, handler: TimerBatchHandler): void {
     if (this.handlers.has(kind)) throw new Error(`timer kind "${kind}" already has a handler`);
     this.handlers.set(kind, handler);
   }
@@ -133,13 +146,15 @@ export class TimerService {
   }
 
   /**
-   * Fires every timer due at `now` (default: the clock's now), batch after batch; returns how many
-   * fired. Handler failures are kept and logged, not thrown; a database failure throws.
+   * Fires every timer due at `at` (default: the clock's now), batch after batch; returns how many
+   * fired. Each batch looks at the later of `at` and the clock's now, so a long run keeps its leases
+   * ahead of the clock. Handler failures are kept and logged, not thrown; a database failure throws.
    */
-  async runDue(now: number = this.deps.clock.now()): Promise<number> {
-    if (!this.recurringSet) await this.setRecurringTimers(now);
+  async runDue(at: number = this.deps.clock.now()): Promise<number> {
+    if (!this.recurringSet) await this.setRecurringTimers(Math.max(at, this.deps.clock.now()));
     let fired = 0;
     for (;;) {
+      const now = Math.max(at, this.deps.clock.now());
       const leaseUntil = now + this.settings.leaseMs;
       const claimed = await store.claimDue(
         this.deps.db,
@@ -179,7 +194,13 @@ export class TimerService {
           claimed.map((row) => row.id),
           leaseUntil,
         );
-        for (const row of taken) await this.handle(tx, row, now);
+        const byKind = new Map<string, store.TimerRow[]>();
+        for (const row of taken) {
+          const rows = byKind.get(row.kind);
+          if (rows) rows.push(row);
+          else byKind.set(row.kind, [row]);
+        }
+        for (const [kind, rows] of byKind) await this.handle(tx, kind, rows, now);
         return taken.length;
       });
     } catch (error) {
@@ -197,7 +218,7 @@ export class TimerService {
         try {
           const [taken] = await store.takeClaimed(tx, [row.id], leaseUntil);
           if (taken) {
-            await this.handle(tx, taken, now);
+            await this.handle(tx, taken.kind, [taken], now);
             count++;
           }
         } catch (error) {
@@ -231,19 +252,19 @@ export class TimerService {
     return Math.min(base * 2 ** Math.max(0, attempts - 1), this.settings.maxBackoffMs);
   }
 
-  private async handle(tx: Tx, row: store.TimerRow, now: number): Promise<void> {
-    const handler = this.handlers.get(row.kind);
-    if (!handler) throw new NoHandlerError(row.kind);
+  private async handle(tx: Tx, kind: string, rows: store.TimerRow[], now: number): Promise<void> {
+    const handler = this.handlers.get(kind);
+    if (!handler) throw new NoHandlerError(kind);
     await handler(
       tx,
-      {
+      rows.map((row) => ({
         id: row.id,
         kind: row.kind,
         subject: row.subject,
         dueAt: Number(row.due_at),
         payload: row.payload === null ? null : JSON.parse(row.payload),
         attempt: Number(row.attempts),
-      },
+      })),
       now,
     );
   }
