@@ -1,9 +1,9 @@
 import type { Config } from "../config.js";
 import type { Db, Dialect, Tx } from "../db/database.js";
+import type { TimerService } from "../timers/service.js";
 import { type AuditEntry, accountStream, appendAudit } from "./audit.js";
 import type { Clock } from "./clock.js";
 import type { Secrets } from "./secrets.js";
-import type { TimerService } from "../timers/service.js";
 import type { KeyedSerializer } from "./serializer.js";
 
 /** What every service needs from the platform; built once in server.ts. */

@@ -166,6 +166,29 @@ describe("firing", () => {
     expect(new Set(fired.map((t) => t.subject)).size).toBe(30);
   });
 
+  it("onBatch: one call per kind with every timer of that kind in the batch", async () => {
+    const { database, timers, fired } = await setup({ batchSize: 10 });
+    const calls: string[][] = [];
+    timers.onBatch("probe", async (tx, due) => {
+      calls.push(due.map((t) => t.subject).sort());
+      for (const t of due)
+        await tx.insertInto("cap_counters").values({ key: t.subject, window_start: 0, count: 1 }).execute();
+    });
+    await database.db.transaction().execute(async (tx) => {
+      for (let i = 0; i < 12; i++)
+        await timers.schedule(tx, "probe", `p${String(i).padStart(2, "0")}`, START);
+      await timers.schedule(tx, "sla.first_response", "case-1", START);
+    });
+    expect(await timers.runDue(START)).toBe(13);
+    expect(calls.flat().sort()).toEqual(
+      Array.from({ length: 12 }, (_, i) => `p${String(i).padStart(2, "0")}`),
+    );
+    // 13 timers in batches of 10: the probes come in at most two calls.
+    expect(calls.length).toBeLessThanOrEqual(2);
+    expect(fired.map((t) => t.subject)).toEqual(["case-1"]);
+    expect(await database.db.selectFrom("cap_counters").select("key").execute()).toHaveLength(12);
+  });
+
   it("a claim whose lease ran out is claimed again; the first claimer then fires nothing", async () => {
     const { database, timers, fired } = await setup({ leaseMs: 60_000 });
     await timers.schedule(database.db, "sla.first_response", "case-1", START);
