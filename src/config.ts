@@ -5,6 +5,13 @@ import { isSupportedCountry } from "libphonenumber-js";
 import { loadOrganisation } from "./org/config.js";
 import type { Organisation } from "./org/model.js";
 import { randomToken } from "./platform/secrets.js";
+import {
+  DEFAULT_HOUSEKEEPING_EVERY_MS,
+  HOUSEKEEPING_DEFAULTS,
+  type HousekeepingName,
+  type HousekeepingSettings,
+} from "./timers/housekeeping.js";
+import { defaultTimerSettings, type TimerSettings } from "./timers/service.js";
 
 /** Every setting of Sesame, read from the environment and validated once at boot. */
 export interface Config {
@@ -46,6 +53,10 @@ export interface Config {
   rules: RiskRules;
   /** Teams, routing, business hours and SLA: the file named by SESAME_CONFIG, else the demo (src/org/config.ts). */
   organisation: Organisation;
+  /** The timers' worker: poll, backoff, claim lease, batch (SESAME_TIMER_*). */
+  timers: TimerSettings;
+  /** Period and retention of each housekeeping job (SESAME_HOUSEKEEPING_*_EVERY_MS, SESAME_RETAIN_*_MS). */
+  housekeeping: HousekeepingSettings;
 }
 
 export interface DatabaseTimeouts {
@@ -101,6 +112,21 @@ const integer = (env: Env, name: string, fallback: number, min = 0): number => {
     throw new ConfigError(`${name} must be a whole number >= ${min}, got "${raw}"`);
   }
   return Number(raw);
+};
+
+/** Each housekeeping job: SESAME_RETAIN_<NAME>_MS (at least its minimum) and its period. */
+const housekeeping = (env: Env): HousekeepingSettings => {
+  const everyMs = integer(env, "SESAME_HOUSEKEEPING_EVERY_MS", DEFAULT_HOUSEKEEPING_EVERY_MS, 1000);
+  const settings = {} as HousekeepingSettings;
+  for (const name of Object.keys(HOUSEKEEPING_DEFAULTS) as HousekeepingName[]) {
+    const { retainMs, minRetainMs } = HOUSEKEEPING_DEFAULTS[name];
+    const upper = name.toUpperCase();
+    settings[name] = {
+      everyMs: integer(env, `SESAME_HOUSEKEEPING_${upper}_EVERY_MS`, everyMs, 1000),
+      retainMs: integer(env, `SESAME_RETAIN_${upper}_MS`, retainMs, minRetainMs),
+    };
+  }
+  return settings;
 };
 
 const oneOf = <T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T => {
@@ -280,5 +306,12 @@ export function loadConfig(env: Env = process.env): Config {
       onSpamBurst: oneOf(env, "SESAME_LOCK_ON_SPAM_BURST", lockActions, "compromise"),
     },
     organisation: loadOrganisation(env.SESAME_CONFIG || undefined),
+    timers: {
+      pollMs: integer(env, "SESAME_TIMER_POLL_MS", defaultTimerSettings.pollMs, 10),
+      maxBackoffMs: integer(env, "SESAME_TIMER_MAX_BACKOFF_MS", defaultTimerSettings.maxBackoffMs, 1000),
+      leaseMs: integer(env, "SESAME_TIMER_LEASE_MS", defaultTimerSettings.leaseMs, 1000),
+      batchSize: integer(env, "SESAME_TIMER_BATCH", defaultTimerSettings.batchSize, 1),
+    },
+    housekeeping: housekeeping(env),
   };
 }

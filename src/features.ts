@@ -13,12 +13,17 @@ import { DeskService } from "./desk/service.js";
 import { devApi } from "./dev/api.js";
 import { helpPages } from "./help/pages.js";
 import type { OutboxDispatcher } from "./messaging/dispatcher.js";
+import { purgeInboundMessages } from "./messaging/inbound/store.js";
 import type { Platform } from "./platform/context.js";
 import type { Feature } from "./platform/feature.js";
 import { recoveryApi } from "./recovery/api.js";
 import { recoveryPages } from "./recovery/pages.js";
 import { RecoveryService } from "./recovery/service.js";
+import { builtInHousekeeping, registerHousekeeping } from "./timers/housekeeping.js";
 import { webAssets } from "./web/pages.js";
+
+/** Message-IDs of mail taken in are kept this long, to drop an SMTP client's late retry. */
+const INBOUND_MAIL_RETENTION_MS = 30 * 24 * 3_600_000;
 
 /** The use-cases of every feature, built once; a feature reaches another through these. */
 export function buildServices(platform: Platform) {
@@ -40,8 +45,25 @@ export function buildFeatures(
   parts: { dispatcher: OutboxDispatcher; capturedChannels: Array<"email" | "sms"> },
 ): Feature[] {
   const { accounts, cases, desk, recovery, agents } = services;
+  // Every growing table has a job here; a feature adds its own to this list.
+  registerHousekeeping(platform.timers, [
+    ...builtInHousekeeping(platform.config.housekeeping),
+    {
+      name: "inbound_mail",
+      ...platform.config.housekeeping.outbox,
+      retainMs: INBOUND_MAIL_RETENTION_MS,
+      purge: async (tx, cutoff) => (await purgeInboundMessages(tx, cutoff)) < 0,
+    },
+    {
+      name: "agent_credentials",
+      ...platform.config.housekeeping.sessions,
+      // Retention is the agents' own (30 days after a session or token ended).
+      purge: async (tx) => (await agents.purgeEnded(tx), false),
+    },
+  ]);
   return [
     { name: "messaging", workers: [parts.dispatcher] },
+    { name: "timers", workers: [platform.timers.worker] },
     {
       name: "accounts",
       routes: async (server, web) => {

@@ -285,6 +285,11 @@ async function main(argv: string[]): Promise<void> {
     app.server.log.info(`metrics at http://${host}:${port}/metrics`);
   }
   app.startWorkers();
+  if (config.inboundMail) {
+    const { host, port } = config.inboundMail;
+    await listenOn("SMTP_INBOUND_PORT", "SMTP_INBOUND_HOST", port, () => app.startInboundMail());
+    app.server.log.info(`mail for the team addresses received at smtp://${host}:${port}`);
+  }
   app.server.log.info(`Sesame is ready at ${config.publicUrl} (database: ${config.database.kind})`);
 
   const shutdown = async (signal: string) => {

@@ -3,6 +3,7 @@ import type { Config } from "./config.js";
 import { type DbHandle, isPoolWaitTimeout, isReady, isUnavailableError } from "./db/database.js";
 import { buildFeatures, buildServices, type Services } from "./features.js";
 import { OutboxDispatcher } from "./messaging/dispatcher.js";
+import { type InboundListener, startInboundListener } from "./messaging/inbound/listener.js";
 import {
   captureTransport,
   smsGatewayTransport,
@@ -17,6 +18,7 @@ import type { WebContext } from "./platform/feature.js";
 import { type MetricsRegistry, metrics } from "./platform/metrics.js";
 import { Secrets } from "./platform/secrets.js";
 import { KeyedSerializer } from "./platform/serializer.js";
+import { TimerService } from "./timers/service.js";
 import { registerApiDocs } from "./web/docs.js";
 import { registerErrorHandler, UNAVAILABLE_RETRY_S } from "./web/error-handler.js";
 import type { PublicRateLimit } from "./web/http.js";
@@ -48,6 +50,11 @@ export interface App {
   services: Services;
   /** Starts every feature's background workers (the outbox, the timers); `serve` calls it. */
   startWorkers(): void;
+  /**
+   * Starts the SMTP listener for the team addresses (SMTP_INBOUND_PORT; tests pass port 0): each
+   * mail is answered 250 only once the desk committed it. Closed with the server.
+   */
+  startInboundMail(options?: { port?: number }): Promise<InboundListener>;
 }
 
 // Logs carry no secrets: the route pattern (`/recover/:id/code`), never the path with its ids, nor
@@ -129,6 +136,10 @@ export async function buildApp(options: AppOptions): Promise<App> {
     transports,
     server.log,
   );
+  const timers = new TimerService(
+    { db: database.db, dialect: database.dialect, clock, log: server.log },
+    config.timers,
+  );
   const platform: Platform = {
     config,
     db: database.db,
@@ -138,6 +149,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
     auditKey: auditKey(config.secret),
     channels,
     wakeOutbox: () => dispatcher.wake(),
+    timers,
+    wakeTimers: () => timers.wake(),
     serialized: new KeyedSerializer(),
   };
   const services = buildServices(platform);
@@ -208,6 +221,19 @@ export async function buildApp(options: AppOptions): Promise<App> {
     services,
     startWorkers: () => {
       for (const worker of workers) worker.start();
+    },
+    startInboundMail: async (options = {}) => {
+      const listener = await startInboundListener({
+        host: config.inboundMail?.host ?? "127.0.0.1",
+        port: options.port ?? config.inboundMail?.port ?? 0,
+        maxBytes: config.inboundMail?.maxBytes ?? 10 * 1024 * 1024,
+        acceptsRecipient: services.desk.acceptsRecipient,
+        onMail: (mail) => services.desk.receiveMail(mail),
+        log: server.log,
+        secrets,
+      });
+      server.addHook("onClose", () => listener.close());
+      return listener;
     },
   };
 }

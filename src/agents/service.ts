@@ -462,9 +462,8 @@ export class AgentsService {
    * AGENT_CREDENTIAL_RETENTION_MS after they ended or were revoked. Agents themselves are kept
    * (disabled, not deleted): the audit log names them.
    */
-  async purgeEnded(): Promise<{ sessions: number; tokens: number }> {
-    return inTransaction(this.platform, (tx) =>
-      store.deleteEnded(tx, this.now() - AGENT_CREDENTIAL_RETENTION_MS),
-    );
+  async purgeEnded(tx?: Tx): Promise<{ sessions: number; tokens: number }> {
+    const before = this.now() - AGENT_CREDENTIAL_RETENTION_MS;
+    return tx ? store.deleteEnded(tx, before) : inTransaction(this.platform, (t) => store.deleteEnded(t, before));
   }
 }

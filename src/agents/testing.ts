@@ -8,7 +8,17 @@ import type { AgentsService } from "./service.js";
 
 export const AGENT_PASSWORD = "copper lantern drifts across Ghent 1974";
 /** The team ids the fixtures' organisation knows. */
-export const TEST_TEAMS = ["t1-fr", "t1-nl", "t2-be", "t3-corp", "maastricht", "casablanca", "dublin", "belux", "corp"];
+export const TEST_TEAMS = [
+  "t1-fr",
+  "t1-nl",
+  "t2-be",
+  "t3-corp",
+  "maastricht",
+  "casablanca",
+  "dublin",
+  "belux",
+  "corp",
+];
 
 export interface ReadyAgent {
   id: string;

@@ -54,7 +54,11 @@ async function at(instant: number) {
   return t.messages();
 }
 
-async function agentWithToken(input: { email: string; role?: "agent" | "supervisor" | "admin"; teams: string[] }) {
+async function agentWithToken(input: {
+  email: string;
+  role?: "agent" | "supervisor" | "admin";
+  teams: string[];
+}) {
   const agent: ReadyAgent = await readyAgent(t.app.services.agents, t.clock, input);
   const token = await t.app.services.agents.issueToken(agent.email);
   return { agent, headers: { authorization: `Bearer ${token}` } };
@@ -68,12 +72,12 @@ describe("intake and routing", () => {
     expect(fr.statusCode).toBe(201);
     expect(fr.json()).toMatchObject({ team: "casablanca", tier: 1, status: "open" });
     expect(fr.json().ref).toMatch(/^SES-[A-Z0-9]{4}-[A-Z0-9]{4}$/);
-    expect((await openCase({ contactEmail: "jan@example.nl", language: "nl", country: "NL" })).json().team).toBe(
-      "maastricht",
-    );
-    expect((await openCase({ contactEmail: "ana@example.es", language: "es", country: "ES" })).json().team).toBe(
-      "dublin",
-    );
+    expect(
+      (await openCase({ contactEmail: "jan@example.nl", language: "nl", country: "NL" })).json().team,
+    ).toBe("maastricht");
+    expect(
+      (await openCase({ contactEmail: "ana@example.es", language: "es", country: "ES" })).json().team,
+    ).toBe("dublin");
   });
 
   it("one case per problem: a second contact about the same address joins the open case", async () => {
@@ -243,8 +247,14 @@ describe("who sees what", () => {
   it("an agent reads their own team's cases and queue only; a supervisor reads across teams", async () => {
     const { ref } = (await openCase()).json();
     const nl = (await openCase({ contactEmail: "jan@example.nl", language: "nl", country: "NL" })).json();
-    const { headers: casablanca } = await agentWithToken({ email: "youssef@desk.example", teams: ["casablanca"] });
-    const { headers: maastricht } = await agentWithToken({ email: "joost@desk.example", teams: ["maastricht"] });
+    const { headers: casablanca } = await agentWithToken({
+      email: "youssef@desk.example",
+      teams: ["casablanca"],
+    });
+    const { headers: maastricht } = await agentWithToken({
+      email: "joost@desk.example",
+      teams: ["maastricht"],
+    });
     const { headers: supervisor } = await agentWithToken({
       email: "chef@desk.example",
       role: "supervisor",
@@ -259,7 +269,9 @@ describe("who sees what", () => {
     const queue = (h: Record<string, string>, team: string) =>
       t.server.inject({ method: "GET", url: `/api/v1/teams/${team}/queue`, headers: h });
     expect((await queue(maastricht, "casablanca")).statusCode).toBe(403);
-    expect((await queue(casablanca, "casablanca")).json().cases.map((c: { ref: string }) => c.ref)).toEqual([ref]);
+    expect((await queue(casablanca, "casablanca")).json().cases.map((c: { ref: string }) => c.ref)).toEqual([
+      ref,
+    ]);
     expect((await queue(casablanca, "nowhere")).statusCode).toBe(404);
     expect((await getCase(ref, {})).statusCode).toBe(401);
     expect((await getCase("SES-ZZZZ-ZZZZ")).statusCode).toBe(404);
@@ -318,9 +330,9 @@ describe("calls", () => {
     const unknown = await call({ callerNumber: "+32470123457", language: "fr", centre: "nowhere" });
     expect(unknown.statusCode).toBe(404);
     expect(unknown.json().error.code).toBe("ERR_TEAM_NOT_FOUND");
-    expect((await call({ callerNumber: "+32470123457", language: "fr", centre: "casablanca" }, {})).statusCode).toBe(
-      401,
-    );
+    expect(
+      (await call({ callerNumber: "+32470123457", language: "fr", centre: "casablanca" }, {})).statusCode,
+    ).toBe(401);
     expect(await t.database.db.selectFrom("cases").select("id").execute()).toHaveLength(1);
   });
 });
@@ -336,9 +348,9 @@ describe("the customer's side", () => {
     const link = await statusLink("marie@example.be");
     expect(link).toMatch(new RegExp(`^/cases/${ref}\\?token=`));
     expect((await t.server.inject({ method: "GET", url: `/cases/${ref}` })).statusCode).toBe(404);
-    expect((await t.server.inject({ method: "GET", url: `/cases/${ref}?token=${"x".repeat(43)}` })).statusCode).toBe(
-      404,
-    );
+    expect(
+      (await t.server.inject({ method: "GET", url: `/cases/${ref}?token=${"x".repeat(43)}` })).statusCode,
+    ).toBe(404);
     const page = await t.server.inject({ method: "GET", url: link! });
     expect(page.statusCode).toBe(200);
     expect(page.body).toContain("French-speaking support (Casablanca)");
@@ -351,9 +363,9 @@ describe("the customer's side", () => {
     const { headers } = await agentWithToken({ email: "youssef@desk.example", teams: ["casablanca"] });
     const resolve = await t.server.inject({ method: "POST", url: `/api/v1/cases/${ref}/resolve`, headers });
     expect(resolve.statusCode).toBe(200);
-    expect((await t.server.inject({ method: "POST", url: `/api/v1/cases/${ref}/resolve`, headers })).statusCode).toBe(
-      409,
-    );
+    expect(
+      (await t.server.inject({ method: "POST", url: `/api/v1/cases/${ref}/resolve`, headers })).statusCode,
+    ).toBe(409);
     await at(t.clock.now() + 23 * HOUR);
     expect((await mailsTo("marie@example.be")).some((m) => m.subject?.includes("avis"))).toBe(false);
     await at(t.clock.now() + 2 * HOUR);
@@ -363,7 +375,9 @@ describe("the customer's side", () => {
     const form = await t.server.inject({ method: "GET", url });
     expect(form.statusCode).toBe(200);
     await at(t.clock.now() + 3 * 24 * HOUR);
-    expect((await mailsTo("marie@example.be")).filter((m) => m.body.includes("/survey?token="))).toHaveLength(1);
+    expect((await mailsTo("marie@example.be")).filter((m) => m.body.includes("/survey?token="))).toHaveLength(
+      1,
+    );
   });
 });
 
@@ -377,7 +391,8 @@ describe("mail in", () => {
       ignoreTLS: true,
     });
   }
-  const messageIdOf = (row: OutboxRow) => mailOptions(row, "Sesame <no-reply@support.example>").messageId as string;
+  const messageIdOf = (row: OutboxRow) =>
+    mailOptions(row, "Sesame <no-reply@support.example>").messageId as string;
 
   it("a new mail opens a case with an acknowledgement; corp's reply to the escalation mail lands on the case", async () => {
     const smtp = await listen();
@@ -487,7 +502,11 @@ describe("agent console without JavaScript", () => {
       code: totpCodeAt(agent.secret, t.clock.now()),
     });
     const cookie = `sesame_agent=${session}`;
-    const queue = await t.server.inject({ method: "GET", url: "/agent/teams/casablanca", headers: { cookie } });
+    const queue = await t.server.inject({
+      method: "GET",
+      url: "/agent/teams/casablanca",
+      headers: { cookie },
+    });
     expect(queue.statusCode).toBe(200);
     expect(queue.body).toContain(ref);
     const page = await t.server.inject({ method: "GET", url: `/agent/cases/${ref}`, headers: { cookie } });

@@ -47,7 +47,9 @@ export async function devApi(
       if (!(platform.clock instanceof ManualClock) || platform.config.production)
         throw new AppError("ERR_CLOCK_NOT_MANUAL");
       const now = platform.clock.advance(request.body.advanceMs);
+      // Whatever came due at the new instant runs now, as it would have on its own.
       platform.wakeOutbox();
+      platform.wakeTimers();
       return { now: new Date(now).toISOString() };
     },
   );

@@ -1,7 +1,9 @@
 import type { FastifyBaseLogger } from "fastify";
 import type { Db, Dialect } from "../db/database.js";
 import type { Clock } from "../platform/clock.js";
+import type { Worker } from "../platform/feature.js";
 import type { Secrets } from "../platform/secrets.js";
+import { ClockWorker } from "../platform/worker.js";
 import {
   claimDueMessages,
   codeStillLive,
@@ -20,21 +22,15 @@ export interface DispatcherTiming {
 }
 
 /**
- * Sends what the outbox holds: woken right after a commit, and polling for retries and for
- * messages queued by other nodes. While the database fails it backs off (exponential, capped) and
- * resumes by itself; a message delivered whose "sent" could not be recorded is recorded first on
- * the next drain, before its claim runs out, so it is not sent twice.
+ * Sends what the outbox holds, on a ClockWorker: woken right after a commit, and polling for
+ * retries and for messages queued by other nodes. While the database fails it backs off
+ * (exponential, capped) and resumes by itself; a message delivered whose "sent" could not be
+ * recorded is recorded first on the next drain, before its claim runs out, so it is not sent twice.
  */
-export class OutboxDispatcher {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
-  private again = false;
-  private stopped = true;
-  /** Drains in a row that failed on the database. */
-  private failures = 0;
+export class OutboxDispatcher implements Worker {
   /** Delivered, not yet recorded as sent: id -> [sent at, forget the body]. */
   private readonly unrecorded = new Map<string, [number, boolean]>();
-  private readonly timing: DispatcherTiming;
+  readonly worker: ClockWorker;
 
   constructor(
     private readonly db: Db,
@@ -45,69 +41,53 @@ export class OutboxDispatcher {
     private readonly log: FastifyBaseLogger,
     timing: Partial<DispatcherTiming> = {},
   ) {
-    this.timing = { pollMs: 2_000, maxBackoffMs: 30_000, ...timing };
+    this.worker = new ClockWorker({
+      name: "outbox",
+      clock,
+      log,
+      pollMs: 2_000,
+      maxBackoffMs: 30_000,
+      ...timing,
+      runDue: () => this.sendDue(),
+    });
   }
 
   /** How long until the next poll: the poll interval, or the backoff after failed drains. */
   get nextPollMs(): number {
-    return Math.min(this.timing.pollMs * 2 ** this.failures, this.timing.maxBackoffMs);
+    return this.worker.nextPollMs;
   }
 
   start(): void {
-    this.stopped = false;
-    this.wake();
+    this.worker.start();
   }
 
   /** No new drain starts; resolves when the running one (if any) has finished. */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    await this.running;
+  stop(): Promise<void> {
+    return this.worker.stop();
   }
 
   wake(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    this.running = this.drain().finally(() => {
-      this.running = null;
-      if (this.stopped) return;
-      if (this.again && this.failures === 0) {
-        this.again = false;
-        this.wake();
-        return;
-      }
-      this.again = false;
-      this.timer = setTimeout(() => this.wake(), this.nextPollMs);
-      this.timer.unref();
-    });
+    this.worker.wake();
   }
 
-  /** Sends everything due now; resolves when the outbox has nothing due or the database failed. */
-  async drain(): Promise<void> {
-    try {
-      for (const [id, [sentAt, forgetBody]] of this.unrecorded) {
-        await markSent(this.db, id, sentAt, forgetBody);
-        this.unrecorded.delete(id);
-      }
-      for (;;) {
-        const batch = await claimDueMessages(this.db, this.dialect, this.clock);
-        if (batch.length === 0) break;
-        // Settled, not Promise.all: every send in the batch finishes before the drain goes on or stops.
-        const outcomes = await Promise.allSettled(batch.map((row) => this.deliver(row)));
-        const failed = outcomes.find((o) => o.status === "rejected");
-        if (failed) throw failed.reason;
-      }
-      if (this.failures > 0) this.log.info("outbox dispatch resumed");
-      this.failures = 0;
-    } catch (error) {
-      this.failures++;
-      this.log.error({ err: error, retryInMs: this.nextPollMs }, "outbox dispatch failed; backing off");
+  /** Sends everything due now; resolves when the outbox has nothing due or the database failed (never throws). */
+  drain(): Promise<void> {
+    return this.worker.runDue();
+  }
+
+  /** One round of the worker: throws when the database fails, so the worker backs off. */
+  private async sendDue(): Promise<void> {
+    for (const [id, [sentAt, forgetBody]] of this.unrecorded) {
+      await markSent(this.db, id, sentAt, forgetBody);
+      this.unrecorded.delete(id);
+    }
+    for (;;) {
+      const batch = await claimDueMessages(this.db, this.dialect, this.clock);
+      if (batch.length === 0) break;
+      // Settled, not Promise.all: every send in the batch finishes before the drain goes on or stops.
+      const outcomes = await Promise.allSettled(batch.map((row) => this.deliver(row)));
+      const failed = outcomes.find((o) => o.status === "rejected");
+      if (failed) throw failed.reason;
     }
   }
 

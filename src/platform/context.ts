@@ -1,5 +1,6 @@
 import type { Config } from "../config.js";
 import type { Db, Dialect, Tx } from "../db/database.js";
+import type { TimerService } from "../timers/service.js";
 import { type AuditEntry, accountStream, appendAudit } from "./audit.js";
 import type { Clock } from "./clock.js";
 import type { Secrets } from "./secrets.js";
@@ -21,6 +22,10 @@ export interface Platform {
   channels: { email: boolean; sms: boolean };
   /** Wakes the outbox dispatcher after a commit that queued messages. */
   wakeOutbox(): void;
+  /** Durable timers: set, move and cancel them in a use-case's transaction; features register handlers. */
+  timers: TimerService;
+  /** Wakes the timers' worker (after the manual clock moved, or a commit that set a timer due at once). */
+  wakeTimers(): void;
   /** Work about one address, one at a time in this process (see KeyedSerializer). */
   serialized: KeyedSerializer;
 }
