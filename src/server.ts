@@ -210,8 +210,12 @@ export async function buildApp(options: AppOptions): Promise<App> {
   for (const feature of features) await feature.routes?.(server, web);
 
   const workers = features.flatMap((feature) => feature.workers ?? []);
+  const listeners: InboundListener[] = [];
   server.addHook("onClose", async () => {
-    await Promise.all(workers.map((worker) => worker.stop()));
+    await Promise.all([
+      ...listeners.map((listener) => listener.close()),
+      ...workers.map((worker) => worker.stop()),
+    ]);
   });
   return {
     server,
@@ -232,7 +236,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
         log: server.log,
         secrets,
       });
-      server.addHook("onClose", () => listener.close());
+      listeners.push(listener);
       return listener;
     },
   };

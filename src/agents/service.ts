@@ -464,6 +464,8 @@ export class AgentsService {
    */
   async purgeEnded(tx?: Tx): Promise<{ sessions: number; tokens: number }> {
     const before = this.now() - AGENT_CREDENTIAL_RETENTION_MS;
-    return tx ? store.deleteEnded(tx, before) : inTransaction(this.platform, (t) => store.deleteEnded(t, before));
+    return tx
+      ? store.deleteEnded(tx, before)
+      : inTransaction(this.platform, (t) => store.deleteEnded(t, before));
   }
 }

@@ -20,7 +20,7 @@ const reportNoAccess = async (contactEmail: string, address = maria.address) => 
 };
 const mailsTo = async (recipient: string) => (await t.messages()).filter((m) => m.recipient === recipient);
 const statusLinkOf = (body: string) =>
-  /http:\/\/sesame\.test(\/cases\/status\?token=[\w-]+&lang=\w+)/.exec(body)?.[1];
+  /http:\/\/sesame\.test(\/cases\/SES-\w{4}-\w{4}\?token=[\w-]+&lang=\w+)/.exec(body)?.[1];
 
 describe("contacts of a case", () => {
   it("are added, never replaced, and the first contact hears of a newcomer without their address", async () => {
@@ -123,7 +123,10 @@ describe("contacts of a case", () => {
     for (const guess of [ref, "", "x".repeat(43)]) {
       const refused = await t.server.inject({ url: `/cases/status?token=${guess}&lang=fr` });
       expect(refused.statusCode).toBe(404);
+      expect((await t.server.inject({ url: `/cases/${ref}?token=${guess}&lang=fr` })).statusCode).toBe(404);
     }
+    // Another case's reference with a valid token shows nothing either.
+    expect((await t.server.inject({ url: firstLink.replace(ref, "SES-2222-2222") })).statusCode).toBe(404);
     // Tokens are kept only as HMACs.
     const token = new URL(`http://x${firstLink}`).searchParams.get("token")!;
     const stored = JSON.stringify(await t.database.db.selectFrom("case_contacts").selectAll().execute());

@@ -70,6 +70,7 @@ export interface ContactStatus {
   contactId: string;
   status: "open" | "waiting" | "resolved";
   team: string;
+  country: string | null;
   dueAt: number | null;
   locale: Locale;
   messages: Array<{ at: number; subjectKey: MessageKey; params: Record<string, string> }>;
@@ -311,6 +312,7 @@ export class CasesService {
       contactId: contact.id,
       status: kase.status,
       team: kase.team,
+      country: kase.country,
       dueAt: kase.status === "open" && Number(kase.next_due) < NO_DEADLINE ? Number(kase.next_due) : null,
       locale: pickLocale(kase.locale),
       messages: events.map((e) => {

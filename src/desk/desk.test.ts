@@ -324,9 +324,9 @@ describe("calls", () => {
     expect(detail).toMatchObject({ team: "casablanca", country: "BE" });
     expect(detail.timeline.filter((e: { type: string }) => e.type === "call")).toHaveLength(2);
 
-    expect((await call({ callerNumber: "12", language: "fr", centre: "casablanca" })).json().error.code).toBe(
-      "ERR_PHONE_INVALID",
-    );
+    expect(
+      (await call({ callerNumber: "123", language: "fr", centre: "casablanca" })).json().error.code,
+    ).toBe("ERR_PHONE_INVALID");
     const unknown = await call({ callerNumber: "+32470123457", language: "fr", centre: "nowhere" });
     expect(unknown.statusCode).toBe(404);
     expect(unknown.json().error.code).toBe("ERR_TEAM_NOT_FOUND");

@@ -229,7 +229,7 @@ export async function deskPages(
             ) : null}
           </dl>
           {status.dueAt ? (
-            <p>{t("desk.status.due", { due: desk.plainDue(status.dueAt, locale, null) })}</p>
+            <p>{t("desk.status.due", { due: desk.plainDue(status.dueAt, locale, status.country) })}</p>
           ) : null}
           <h2>{t("cases.status.written")}</h2>
           {status.messages.length === 0 ? (

@@ -97,13 +97,18 @@ export class DeskService {
       mailHeaders: (row, options) => this.mailHeaders(row, options),
     };
     for (const deadline of DEADLINES) {
-      this.timers.on(TIMER.breach(deadline), (tx, timer, now) =>
-        this.deadlinePassed(tx, timer.subject, deadline, now),
+      this.timers.on(TIMER.breach(deadline), (tx, timer) =>
+        this.deadlinePassed(tx, timer.subject, deadline, timer.dueAt),
       );
       this.timers.on(TIMER.warning(deadline), (tx, timer) => this.deadlineNear(tx, timer.subject, deadline));
     }
     this.timers.on(TIMER.customerClock, (tx, timer) =>
-      this.customerClockPassed(tx, timer.subject, Number((timer.payload as { index?: number })?.index ?? 0)),
+      this.customerClockPassed(
+        tx,
+        timer.subject,
+        Number((timer.payload as { index?: number })?.index ?? 0),
+        timer.dueAt,
+      ),
     );
     this.timers.on(TIMER.survey, (tx, timer) => this.sendSurvey(tx, timer.subject));
   }
@@ -445,16 +450,20 @@ export class DeskService {
     }
   }
 
-  private async deadlinePassed(tx: Tx, caseId: string, deadline: Deadline, now: number): Promise<void> {
+  /**
+   * A deadline passed: recorded, and the case goes up a tier. The new tier's clocks count from the
+   * instant the deadline passed, not from when this node got to it, so the arithmetic is exact.
+   */
+  private async deadlinePassed(tx: Tx, caseId: string, deadline: Deadline, dueAt: number): Promise<void> {
     const row = await store.findCaseById(tx, caseId);
     if (!row || row.status !== "open") return;
     await this.addEvent(tx, caseId, "sla_breached", "system", {
       deadline,
-      due: Number(row[deadlineColumn[deadline]] ?? now),
+      due: dueAt,
       tier: row.tier,
       team: row.team,
     });
-    await this.raise(tx, row, { kind: "system" }, `sla_${deadline}`);
+    await this.raise(tx, row, { kind: "system" }, `sla_${deadline}`, dueAt);
   }
 
   private async deadlineNear(tx: Tx, caseId: string, deadline: Deadline): Promise<void> {
@@ -469,7 +478,7 @@ export class DeskService {
   }
 
   /** The customer clock passed a limit (3 days, then 7): up a tier, whatever the per-tier clocks say. */
-  private async customerClockPassed(tx: Tx, caseId: string, index: number): Promise<void> {
+  private async customerClockPassed(tx: Tx, caseId: string, index: number, dueAt: number): Promise<void> {
     const row = await store.findCaseById(tx, caseId);
     if (!row || row.status === "resolved") return;
     const limits = this.org.customerClockLimitsMs;
@@ -484,16 +493,22 @@ export class DeskService {
       await this.timers.schedule(tx, TIMER.customerClock, caseId, Number(row.first_attempt_at) + next, {
         index: index + 1,
       });
-    await this.raise(tx, row, { kind: "system" }, "customer_clock");
+    await this.raise(tx, row, { kind: "system" }, "customer_clock", dueAt);
   }
 
   // ---- escalation ---------------------------------------------------------------------------
 
   /** Raises a case one tier; at the top, it stays with corp (who is mailed again). */
-  private async raise(tx: Tx, row: CaseRow, actor: Actor, reason: string): Promise<Team | null> {
+  private async raise(
+    tx: Tx,
+    row: CaseRow,
+    actor: Actor,
+    reason: string,
+    from = this.platform.clock.now(),
+  ): Promise<Team | null> {
     const target = nextTier(this.org, { tier: row.tier, country: row.country });
     if (!target) return null;
-    await this.moveTo(tx, row, target, actor, reason, "escalated");
+    await this.moveTo(tx, row, target, actor, reason, "escalated", from);
     return target;
   }
 
@@ -504,8 +519,8 @@ export class DeskService {
     actor: Actor,
     reason: string,
     type: "escalated" | "reassigned",
+    now = this.platform.clock.now(),
   ) {
-    const now = this.platform.clock.now();
     const from = { tier: row.tier, team: row.team };
     await this.cancelTierTimers(tx, row.id);
     Object.assign(row, {
