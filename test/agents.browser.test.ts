@@ -14,7 +14,7 @@ import { type TestApp, testApp } from "./helpers.js";
  * An agent sets up their account from the setup link and signs in with password and TOTP code, in
  * Chromium with JavaScript off on a 390 px screen, in French; every page passes axe. The code is
  * computed with otpauth from the key the setup page showed, as the agent's phone would.
- * (The issue's test goes on to answer a case: the desk adds that part after the sign-in.)
+ * Then the agent opens the queue's case and answers it: the customer gets the answer by mail.
  */
 const WIDTH = 390;
 const SHOTS = fileURLToPath(new URL("../test-artifacts/screenshots/", import.meta.url));
@@ -86,9 +86,19 @@ describe.runIf(browserTestsRun("test/agents.browser.test.ts"))("an agent signs i
     return status;
   }
 
-  it("sets up the account from the link, then signs in with password and code and sees their teams", async () => {
+  it("sets up the account from the link, signs in with password and code, and answers a case from the queue", async () => {
+    const opened = await t.app.services.desk.openFromWeb(
+      {
+        contactEmail: "marie@example.be",
+        language: "fr",
+        country: "BE",
+        subject: "Ma boîte est bloquée",
+        body: "Depuis deux semaines.",
+      },
+      "web",
+    );
     const { setupUrl } = await t.app.services.agents.addAgent(
-      { email: "lea@desk.example", name: "Léa Dubois", role: "agent", teams: ["t1-fr", "t2-be"] },
+      { email: "lea@desk.example", name: "Léa Dubois", role: "agent", teams: ["casablanca", "belux"] },
       TEST_TEAMS,
     );
     await page.goto(`${setupUrl.replace("http://sesame.test", origin)}&lang=fr`);
@@ -125,9 +135,26 @@ describe.runIf(browserTestsRun("test/agents.browser.test.ts"))("an agent signs i
     await page.fill("#code", totpCodeAt(secret, t.clock.now()));
     expect(await submit(fr["agent.signin.submit"])).toBe(303);
     await page.waitForURL(`${origin}/agent?lang=fr`);
-    expect(await heading()).toBe(fr["agent.home.title"]);
-    expect(await page.locator("ul.teams li").allTextContents()).toEqual(["t1-fr", "t2-be"]);
-    await check("home");
+    // The console's home is the queue of the agent's first team, with the case and its time left.
+    expect(await heading()).toBe("French-speaking support (Casablanca)");
+    expect(await page.locator("nav.card li").allTextContents()).toEqual([
+      "French-speaking support (Casablanca)",
+      "Belgium-Luxembourg team",
+    ]);
+    expect(await page.locator("ul.queue li").first().textContent()).toContain("reste");
+    await check("queue");
+
+    await page.getByRole("link", { name: opened.ref }).click();
+    await page.waitForURL(`${origin}/agent/cases/${opened.ref}`);
+    expect(await heading()).toBe(opened.ref);
+    await check("case");
+    await page.fill("#reply", "Bonjour, votre boîte est débloquée. Connectez-vous à nouveau.");
+    expect(await submit(fr["console.reply.submit"])).toBe(200);
+    expect(await page.getByRole("status").textContent()).toBe(fr["console.done.reply"]);
+    expect(await page.locator("ul.timeline").textContent()).toContain("votre boîte est débloquée");
+    await check("case-answered");
+    const mail = (await t.messages()).filter((m) => m.recipient === "marie@example.be").at(-1);
+    expect(mail?.body).toContain("votre boîte est débloquée");
 
     expect(await submit(fr["agent.signout"])).toBe(200);
     expect(await heading()).toBe(fr["agent.signedout.title"]);

@@ -33,12 +33,12 @@ async function guardedServer() {
   const agent = await readyAgent(agents, t.clock, {
     email: "agent@desk.example",
     role: "agent",
-    teams: ["t1-fr"],
+    teams: ["casablanca"],
   });
   const admin = await readyAgent(agents, t.clock, {
     email: "admin@desk.example",
     role: "admin",
-    teams: ["t3-corp"],
+    teams: ["corp"],
   });
   return {
     server,
@@ -74,7 +74,7 @@ describe("agentPageGuard", () => {
       kind: "agent",
       email: "admin@desk.example",
       role: "admin",
-      teams: ["t3-corp"],
+      teams: ["corp"],
     });
     // A personal token is no session.
     const bearer = await server.inject({

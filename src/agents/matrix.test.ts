@@ -64,7 +64,7 @@ describe("the role matrix over every agent route", () => {
       people[role] = await readyAgent(agents, t.clock, {
         email: `${role}@desk.example`,
         role,
-        teams: ["t1-fr"],
+        teams: ["casablanca"],
       });
     people.revoked = await readyAgent(agents, t.clock, { email: "revoked@desk.example", role: "admin" });
     for (const [who, agent] of Object.entries(people)) {

@@ -149,31 +149,6 @@ function MessagePage(props: { ctx: PageContext; title: string; body: string; lin
   );
 }
 
-/** The placeholder home of the console: who is signed in and their teams (the desk replaces it with the queue). */
-function AgentHome(props: { ctx: PageContext; viewer: Extract<Viewer, { kind: "agent" }> }) {
-  const { t } = props.ctx;
-  const { viewer } = props;
-  const role = t(`agent.role.${viewer.role}` as MessageKey);
-  return (
-    <Layout ctx={props.ctx} title={t("agent.home.title")}>
-      <div class="card">
-        <h1>{t("agent.home.title")}</h1>
-        <p>{t("agent.home.welcome", { name: viewer.name, role })}</p>
-        <h2>{t("agent.home.teams")}</h2>
-        <ul class="teams">
-          {viewer.teams.map((team) => (
-            <li key={team}>{team}</li>
-          ))}
-        </ul>
-        {viewer.role !== "agent" ? <p>{t("agent.home.allTeams", { role })}</p> : null}
-        <Form ctx={props.ctx} action="/agent/signout">
-          <button type="submit">{t("agent.signout")}</button>
-        </Form>
-      </div>
-    </Layout>
-  );
-}
-
 /** The agents' pages: setup link, sign-in with password and code, sign-out, and the console's home. */
 export async function agentsPages(
   app: FastifyInstance,

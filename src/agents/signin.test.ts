@@ -47,7 +47,7 @@ describe("the setup link", () => {
   it("sets a password, shows the TOTP key and URI, takes a first code, and then works no more", async () => {
     const agents = await start();
     const { setupUrl } = await agents.addAgent(
-      { email: "Lea@Desk.Example", name: "Léa", role: "agent", teams: ["t1-fr"] },
+      { email: "Lea@Desk.Example", name: "Léa", role: "agent", teams: ["casablanca"] },
       TEST_TEAMS,
     );
     expect(setupUrl).toMatch(/^http:\/\/sesame\.test\/agent\/setup\?token=[\w-]{43}$/);
@@ -125,13 +125,18 @@ describe("the setup link", () => {
       password: AGENT_PASSWORD,
       code: totpCodeAt(secret!, t.clock.now()),
     });
-    expect(viewer).toMatchObject({ kind: "agent", email: "lea@desk.example", name: "Léa", teams: ["t1-fr"] });
+    expect(viewer).toMatchObject({
+      kind: "agent",
+      email: "lea@desk.example",
+      name: "Léa",
+      teams: ["casablanca"],
+    });
   });
 
   it("keeps its token for the page's language links, and forgets it once used", async () => {
     const agents = await start();
     const { setupUrl } = await agents.addAgent(
-      { email: "lea@desk.example", role: "agent", teams: ["t1-fr"] },
+      { email: "lea@desk.example", role: "agent", teams: ["casablanca"] },
       TEST_TEAMS,
     );
     const token = setupTokenOf(setupUrl);
@@ -161,7 +166,7 @@ describe("the setup link", () => {
   it("expires after 72 hours", async () => {
     const agents = await start();
     const { setupUrl } = await agents.addAgent(
-      { email: "late@desk.example", role: "agent", teams: ["t1-fr"] },
+      { email: "late@desk.example", role: "agent", teams: ["casablanca"] },
       TEST_TEAMS,
     );
     const token = setupTokenOf(setupUrl);
@@ -178,10 +183,10 @@ describe("the setup link", () => {
 
   it("refuses a second agent with the same address, whatever its case", async () => {
     const agents = await start();
-    await agents.addAgent({ email: "twin@desk.example", role: "agent", teams: ["t1-fr"] }, TEST_TEAMS);
+    await agents.addAgent({ email: "twin@desk.example", role: "agent", teams: ["casablanca"] }, TEST_TEAMS);
     expect(
       await failedCode(
-        agents.addAgent({ email: "TWIN@desk.example", role: "admin", teams: ["t2-be"] }, TEST_TEAMS),
+        agents.addAgent({ email: "TWIN@desk.example", role: "admin", teams: ["belux"] }, TEST_TEAMS),
       ),
     ).toBe("ERR_AGENT_EXISTS");
   });
@@ -202,7 +207,7 @@ describe("sign-in", () => {
       await failedCode(signInWith(agent, { code: totpCodeAt(agent.secret, now - 2 * TOTP_PERIOD_MS) })),
     ).toBe("ERR_AGENT_SIGNIN_FAILED");
     const { viewer, session } = await signInWith(agent, { email: "  JO@desk.example " });
-    expect(viewer).toMatchObject({ kind: "agent", agentId: agent.id, role: "agent", teams: ["t1-fr"] });
+    expect(viewer).toMatchObject({ kind: "agent", agentId: agent.id, role: "agent", teams: ["casablanca"] });
     expect(await agents.viewerFromSession(session)).toEqual(viewer);
   });
 
@@ -370,7 +375,7 @@ describe("sessions", () => {
 
     const home = await browser.get("/agent?lang=en");
     expect(home.statusCode).toBe(200);
-    expect(home.body).toContain("t1-fr");
+    expect(home.body).toContain("casablanca");
 
     const out = await browser.post("/agent/signout", { lang: "en" });
     expect(out.statusCode).toBe(200);
@@ -401,7 +406,10 @@ describe("sessions", () => {
 describe("personal API tokens", () => {
   it("work as Bearer on agent routes until revoked, and are stored hashed", async () => {
     const agents = await start();
-    const agent = await readyAgent(agents, t.clock, { email: "jo@desk.example", teams: ["t1-fr", "t1-nl"] });
+    const agent = await readyAgent(agents, t.clock, {
+      email: "jo@desk.example",
+      teams: ["casablanca", "maastricht"],
+    });
     const token = await agents.issueToken(agent.email);
     const me = await meWith(token);
     expect(me.statusCode).toBe(200);
@@ -410,7 +418,7 @@ describe("personal API tokens", () => {
       email: agent.email,
       name: "jo",
       role: "agent",
-      teams: ["t1-fr", "t1-nl"],
+      teams: ["casablanca", "maastricht"],
     });
     const rows = await t.database.db.selectFrom("agent_tokens").selectAll().execute();
     expect(JSON.stringify(rows)).not.toContain(token);

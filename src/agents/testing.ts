@@ -8,17 +8,7 @@ import type { AgentsService } from "./service.js";
 
 export const AGENT_PASSWORD = "copper lantern drifts across Ghent 1974";
 /** The team ids the fixtures' organisation knows. */
-export const TEST_TEAMS = [
-  "t1-fr",
-  "t1-nl",
-  "t2-be",
-  "t3-corp",
-  "maastricht",
-  "casablanca",
-  "dublin",
-  "belux",
-  "corp",
-];
+export const TEST_TEAMS = ["maastricht", "casablanca", "dublin", "belux", "corp"];
 
 export interface ReadyAgent {
   id: string;
@@ -40,7 +30,7 @@ export async function readyAgent(
   input: { email: string; role?: Role; teams?: string[]; name?: string },
 ): Promise<ReadyAgent> {
   const { agent, setupUrl } = await agents.addAgent(
-    { role: "agent", teams: ["t1-fr"], ...input },
+    { role: "agent", teams: ["casablanca"], ...input },
     TEST_TEAMS,
   );
   const token = new URL(setupUrl).searchParams.get("token")!;

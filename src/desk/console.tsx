@@ -44,9 +44,12 @@ export async function deskConsole(app: FastifyInstance, opts: { desk: DeskServic
     const { t } = props.ctx;
     const teams = props.viewer.role === "agent" ? props.viewer.teams : desk.org.teams.map((team) => team.id);
     return (
-      <nav aria-label={t("console.teams")} class="card">
+      <nav aria-label={t("agent.home.teams")} class="card">
         <p class="meta">
-          {t("console.signed_in", { name: props.viewer.name || props.viewer.email, role: props.viewer.role })}
+          {t("agent.home.welcome", {
+            name: props.viewer.name || props.viewer.email,
+            role: t(`agent.role.${props.viewer.role}` as MessageKey),
+          })}
         </p>
         <ul>
           {teams.map((id) => (
@@ -60,6 +63,9 @@ export async function deskConsole(app: FastifyInstance, opts: { desk: DeskServic
           <input id="q" name="q" type="text" autocomplete="off" required />
           <button type="submit">{t("console.search.submit")}</button>
         </form>
+        <Form ctx={props.ctx} action="/agent/signout">
+          <button type="submit">{t("agent.signout")}</button>
+        </Form>
       </nav>
     );
   };
@@ -111,20 +117,18 @@ export async function deskConsole(app: FastifyInstance, opts: { desk: DeskServic
     );
   };
 
+  // The console's home: the queue of the agent's first team (the others are one link away).
   app.get("/agent", { schema: { hide: true }, onRequest: guard }, async (request, reply) => {
     const viewer = viewerOf(request);
+    const ctx = ctxOf(request, reply);
     const first = viewer.role === "agent" ? viewer.teams[0] : desk.org.teams[0]?.id;
     if (!first)
       return sendPage(
         reply,
-        <QueuePage
-          ctx={ctxOf(request, reply)}
-          viewer={viewer}
-          title={ctxOf(request, reply).t("console.title")}
-          rows={[]}
-        />,
+        <QueuePage ctx={ctx} viewer={viewer} title={ctx.t("console.title")} rows={[]} />,
       );
-    return reply.redirect(`/agent/teams/${first}`, 303);
+    const { team, rows } = await desk.queue(viewer, first);
+    return sendPage(reply, <QueuePage ctx={ctx} viewer={viewer} title={team.name} rows={rows} />);
   });
 
   app.get<{ Params: { team: string } }>(
@@ -202,6 +206,7 @@ export async function deskConsole(app: FastifyInstance, opts: { desk: DeskServic
             <dd>{[...contacts.map((c) => c.email), row.contact_phone].filter(Boolean).join(", ") || "-"}</dd>
           </dl>
         </section>
+        <Nav ctx={props.ctx} viewer={props.viewer} />
         <section class="card actions" aria-labelledby="act">
           <h2 id="act">{t("console.actions")}</h2>
           <Form ctx={props.ctx} action={`${base}/reply`}>

@@ -58,8 +58,6 @@ export const deskMessages = defineMessages({
     "desk.survey.spent": "This survey was answered already.",
 
     "console.title": "Agent console",
-    "console.teams": "Your teams",
-    "console.signed_in": "Signed in as {name} ({role})",
     "console.search": "Search by reference, address or phone number",
     "console.search.submit": "Search",
     "console.search.results": "Search: {q}",
@@ -155,8 +153,6 @@ export const deskMessages = defineMessages({
     "desk.survey.spent": "Ce questionnaire a déjà reçu une réponse.",
 
     "console.title": "Console des agents",
-    "console.teams": "Vos équipes",
-    "console.signed_in": "Connecté en tant que {name} ({role})",
     "console.search": "Rechercher par référence, adresse ou numéro",
     "console.search.submit": "Rechercher",
     "console.search.results": "Recherche : {q}",
@@ -251,8 +247,6 @@ export const deskMessages = defineMessages({
     "desk.survey.spent": "Deze vragenlijst is al beantwoord.",
 
     "console.title": "Console voor medewerkers",
-    "console.teams": "Uw teams",
-    "console.signed_in": "Aangemeld als {name} ({role})",
     "console.search": "Zoeken op kenmerk, adres of telefoonnummer",
     "console.search.submit": "Zoeken",
     "console.search.results": "Zoeken: {q}",
@@ -348,8 +342,6 @@ export const deskMessages = defineMessages({
     "desk.survey.spent": "Diese Umfrage wurde bereits beantwortet.",
 
     "console.title": "Konsole für Mitarbeitende",
-    "console.teams": "Ihre Teams",
-    "console.signed_in": "Angemeldet als {name} ({role})",
     "console.search": "Suche nach Aktenzeichen, Adresse oder Telefonnummer",
     "console.search.submit": "Suchen",
     "console.search.results": "Suche: {q}",

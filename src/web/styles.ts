@@ -35,7 +35,8 @@ fieldset { border: 1px solid var(--line); border-radius: 6px; margin: 1rem 0 0; 
 .choice { display: inline-block; font-weight: 400; margin-right: 1rem; }
 .check { font-weight: 400; }
 dl { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1rem; }
-dt { font-weight: 600; } dd { margin: 0; }
+dt { font-weight: 600; } dd { margin: 0; overflow-wrap: anywhere; min-width: 0; }
+@media (max-width: 40rem) { dl { display: block; } dt { margin-top: .5rem; } }
 ul.timeline, ul.queue { list-style: none; padding: 0; }
 ul.timeline li, ul.queue li { border-bottom: 1px solid var(--line); padding: .6rem 0; }
 .message { white-space: pre-wrap; word-break: break-word; margin: .25rem 0 0; }
