@@ -328,6 +328,23 @@ export class CasesService {
     };
   }
 
+  /**
+   * A recovery started for an address that has an open case goes on that case's timeline (the agent
+   * sees the person is still trying). The same query runs for every address, known or not.
+   */
+  async noteRecoveryAttempt(tx: Tx, address: string, recoveryRef: string): Promise<void> {
+    const open = await store.findOpenCaseOf(tx, address);
+    if (!open) return;
+    await store.insertCaseEvent(tx, {
+      id: newId(),
+      case_id: open.id,
+      at: this.platform.clock.now(),
+      type: "recovery_attempt",
+      actor: "recovery",
+      detail: JSON.stringify({ recovery: recoveryRef, step: "started" }),
+    });
+  }
+
   /** The reference of the open case of this address, for the person who proved a factor. */
   async openCaseRefOf(address: string): Promise<string | undefined> {
     return (await store.findOpenCaseOf(this.platform.db, address))?.ref;

@@ -91,6 +91,22 @@ describe("intake and routing", () => {
     expect(detail.timeline.filter((e: { type: string }) => e.type === "message_in")).toHaveLength(2);
   });
 
+  it("a recovery attempt on an address with an open case goes on that case's timeline", async () => {
+    const { ref } = (await openCase({ address: "maria@sesame.test" })).json();
+    const start = await t.server.inject({
+      method: "POST",
+      url: "/api/v1/recovery",
+      headers: { "content-type": "application/json" },
+      payload: { address: "maria@sesame.test" },
+    });
+    expect(start.statusCode).toBe(201);
+    const timeline = (await getCase(ref)).json().timeline;
+    const attempt = timeline.find((e: { type: string }) => e.type === "recovery_attempt");
+    expect(attempt).toBeDefined();
+    // The recovery id is a bearer handle: the timeline keeps a keyed reference, never the id.
+    expect(JSON.stringify(timeline)).not.toContain(start.json().recoveryId);
+  });
+
   it("refuses bad input with a coded error and opens nothing", async () => {
     for (const bad of [
       { contactEmail: "not-an-address" },

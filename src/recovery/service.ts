@@ -190,6 +190,7 @@ export class RecoveryService {
       { accountId, address },
       { type: "recovery.started", actor: ACTOR, detail: { recovery: this.recoveryRef(id) } },
     );
+    await this.cases.noteRecoveryAttempt(tx, address, this.recoveryRef(id));
   }
 
   private async requireRecovery(id: string) {
