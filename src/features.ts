@@ -87,6 +87,7 @@ export function buildFeatures(
         await server.register(recoveryApi, { recovery, publicRateLimit: web.publicRateLimit });
         await server.register(recoveryPages, {
           recovery,
+          desk,
           publicRateLimit: web.publicRateLimit,
           secureCookies: web.secureCookies,
         });

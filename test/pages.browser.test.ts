@@ -465,8 +465,12 @@ describe.runIf(browserTestsRun("test/pages.browser.test.ts"))(
       await page.waitForURL(`${origin}/recover/${id}/case?lang=fr`);
       expect(await heading()).toBe(fr["recover.case.title"]);
       const text = await mainText();
-      expect(text).toContain(fr["recover.case.when"].replace("{contact}", WORK_CONTACT_MASKED));
-      expect(text).toContain("2 jours ouvrables");
+      expect(text).toContain(
+        fr["recover.case.by"]
+          .replace("{team}", "French-speaking support (Casablanca)")
+          .replace("{contact}", WORK_CONTACT_MASKED)
+          .replace("{due}", "jeudi 26 novembre à 14:00"),
+      );
       expect(text).toContain(fr["recover.case.meanwhile"]);
       expect(text).not.toContain(WORK_CONTACT);
       // The old jargon: "we count the time from your first attempt".

@@ -23,6 +23,8 @@ export interface CaseOpening {
   firstAttemptAt: number;
   actor: string;
   detail?: Record<string, unknown>;
+  /** The person's country when known (the account's): picks the country team. */
+  country?: string | null;
   /** Where a new case goes (the desk routes it); ignored when the case exists. */
   placement?: Placement;
   /** Acknowledge a new contact by mail (default true); false past a sender's cap. */
@@ -126,7 +128,7 @@ export class CasesService {
         id: newId(),
         case_id: existing.id,
         at: now,
-        type: opening.source === "recovery" ? "recovery_attempt" : "contact_again",
+        type: opening.source.startsWith("recovery") ? "recovery_attempt" : "contact_again",
         actor: opening.actor,
         detail: JSON.stringify({ source: opening.source, ...opening.detail }),
       });

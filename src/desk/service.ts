@@ -132,7 +132,7 @@ export class DeskService {
 
   private placementFor(opening: CaseOpening): Placement {
     const language = languageOf(opening.locale);
-    const country = null;
+    const country = opening.country ?? this.platform.config.defaultCountry ?? null;
     const team = tier1Team(this.org, language, country);
     return { team: team.id, tier: team.tier, language, country };
   }
@@ -823,6 +823,20 @@ export class DeskService {
   }
 
   // ---- the customer's side ------------------------------------------------------------------
+
+  /** Who holds a case and when the person hears from us next, for the page after "I can't reach any of these". */
+  async publicSummary(
+    ref: string,
+  ): Promise<{ team: Team; due: number | null; country: string | null } | null> {
+    const row = await store.findCaseByRef(this.platform.db, ref);
+    if (!row) return null;
+    const at = Number(row.next_due);
+    return {
+      team: this.team(row.team),
+      due: row.status === "open" && at < NO_DEADLINE ? at : null,
+      country: row.country,
+    };
+  }
 
   /** When the customer will hear from us next, or null (resolved, waiting on them, no deadline). */
   async nextDueOf(ref: string): Promise<number | null> {

@@ -122,7 +122,10 @@ describe("recovery pages, without JavaScript", () => {
     const page = await browser.get(`/recover/${id}/case?lang=fr`);
     expect(page.body).toMatch(/SES-[2-9A-Z]{4}-[2-9A-Z]{4}/);
     // Plain words on when they will hear from us, no jargon; the contact shown masked.
-    expect(page.body).toContain("dans les 2 jours ouvrables");
+    // Who holds the case and by when, in the person's country time (the demo's Casablanca team, 4
+    // business hours: 14:00 in Brussels).
+    expect(page.body).toContain("French-speaking support (Casablanca) vous écrira à");
+    expect(page.body).toContain("d'ici jeudi 26 novembre à 14:00");
     expect(page.body).not.toContain("première tentative");
     expect(page.body).not.toContain("maria.travail@example.be");
   });

@@ -1,4 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { ContactOptions } from "../desk/pages.js";
+import type { DeskService } from "../desk/service.js";
 import { type AppError, isAppError } from "../platform/errors.js";
 import type { MessageKey } from "../platform/i18n.js";
 import { freshFormOnCsrfFailure } from "../web/forms.js";
@@ -245,17 +247,32 @@ function NoAccessPage(props: {
   );
 }
 
-function CasePage(props: { ctx: PageContext; view: RecoveryView }) {
-  const { t } = props.ctx;
+function CasePage(props: {
+  ctx: PageContext;
+  view: RecoveryView;
+  desk: DeskService;
+  summary: Awaited<ReturnType<DeskService["publicSummary"]>>;
+}) {
+  const { t, locale } = props.ctx;
   const { caseRef, contactMasked } = props.view;
+  const { summary } = props;
   return (
     <Layout ctx={props.ctx} title={t("recover.case.title")}>
       <div class="card">
         <h1>{t("recover.case.title")}</h1>
         <p class="ref">{t("recover.case.ref", { ref: caseRef ?? "" })}</p>
-        <p>{t("recover.case.when", { contact: contactMasked ?? "" })}</p>
+        <p>
+          {summary?.due
+            ? t("recover.case.by", {
+                team: summary.team.name,
+                contact: contactMasked ?? "",
+                due: props.desk.plainDue(summary.due, locale, summary.country),
+              })
+            : t("recover.case.when", { contact: contactMasked ?? "" })}
+        </p>
         <p>{t("recover.case.meanwhile")}</p>
       </div>
+      <ContactOptions ctx={props.ctx} desk={props.desk} country={summary?.country ?? null} />
     </Layout>
   );
 }
@@ -274,7 +291,12 @@ const stepPath: Record<RecoveryView["state"], string> = {
  */
 export async function recoveryPages(
   app: FastifyInstance,
-  opts: { recovery: RecoveryService; publicRateLimit: PublicRateLimit; secureCookies: boolean },
+  opts: {
+    recovery: RecoveryService;
+    desk: DeskService;
+    publicRateLimit: PublicRateLimit;
+    secureCookies: boolean;
+  },
 ) {
   const { recovery } = opts;
   const config = { rateLimit: opts.publicRateLimit };
@@ -415,8 +437,17 @@ export async function recoveryPages(
   ]);
   stepPage(
     "case",
-    (ctx, view) =>
-      view.caseRef ? <CasePage ctx={ctx} view={view} /> : <NoAccessPage ctx={ctx} id={view.id} />,
+    async (ctx, view) =>
+      view.caseRef ? (
+        <CasePage
+          ctx={ctx}
+          view={view}
+          desk={opts.desk}
+          summary={await opts.desk.publicSummary(view.caseRef)}
+        />
+      ) : (
+        <NoAccessPage ctx={ctx} id={view.id} />
+      ),
     ["choose_channel", "enter_code", "set_password", "done"],
   );
 

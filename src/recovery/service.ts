@@ -486,6 +486,7 @@ export class RecoveryService {
           firstAttemptAt: await this.firstAttempt(tx, recovery.address, Number(recovery.started_at)),
           actor: ACTOR,
           detail: { lock: heldBy },
+          country: account.country,
         });
         caseRef = opened.ref;
         await store.updateRecovery(tx, id, { case_id: opened.id });
@@ -551,6 +552,8 @@ export class RecoveryService {
       firstAttemptAt: await this.firstAttempt(tx, recovery.address, Number(recovery.started_at)),
       actor: ACTOR,
       detail: { recovery: this.recoveryRef(recovery.id) },
+      // The account's country picks the country team (the same query runs when there is no account).
+      country: (await this.accounts.findById(recovery.account_id, tx))?.country ?? null,
     });
     await store.updateRecovery(tx, recovery.id, { case_id: opened.id, case_contact_id: opened.contactId });
     return opened.ref;

@@ -118,6 +118,7 @@ export const de: Record<MessageKey, string> = {
 
   "recover.case.title": "Ihr Vorgang ist eröffnet",
   "recover.case.ref": "Ihre Vorgangsnummer: {ref}",
+  "recover.case.by": "{team} schreibt Ihnen an {contact} bis {due}.",
   "recover.case.when": "Wir schreiben Ihnen innerhalb von 2 Werktagen an {contact}.",
   "recover.case.meanwhile":
     "Bis dahin müssen Sie nichts weiter tun. Wenn Sie wieder Zugriff auf eine Ihrer Ersatzadressen oder -nummern haben, können Sie Ihr Konto weiterhin selbst wiederherstellen.",

@@ -116,6 +116,7 @@ export const en = {
 
   "recover.case.title": "Your case is open",
   "recover.case.ref": "Your reference: {ref}",
+  "recover.case.by": "{team} will write to you at {contact} by {due}.",
   "recover.case.when": "We will write to you at {contact} within 2 working days.",
   "recover.case.meanwhile":
     "Meanwhile you do not need to do anything else. If you find one of your backup addresses or numbers again, you can still recover your account yourself.",

@@ -117,6 +117,7 @@ export const fr: Record<MessageKey, string> = {
 
   "recover.case.title": "Votre dossier est ouvert",
   "recover.case.ref": "Votre référence : {ref}",
+  "recover.case.by": "{team} vous écrira à {contact} d'ici {due}.",
   "recover.case.when": "Nous vous écrirons à {contact} dans les 2 jours ouvrables.",
   "recover.case.meanwhile":
     "En attendant, vous n'avez rien d'autre à faire. Si vous retrouvez l'accès à l'une de vos adresses ou à l'un de vos numéros de secours, vous pouvez toujours récupérer votre compte vous-même.",

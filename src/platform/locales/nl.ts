@@ -117,6 +117,7 @@ export const nl: Record<MessageKey, string> = {
 
   "recover.case.title": "Uw dossier is geopend",
   "recover.case.ref": "Uw referentie: {ref}",
+  "recover.case.by": "{team} schrijft u op {contact} uiterlijk {due}.",
   "recover.case.when": "We schrijven u binnen 2 werkdagen op {contact}.",
   "recover.case.meanwhile":
     "Intussen hoeft u niets anders te doen. Kunt u weer bij een van uw herstel-e-mailadressen of -nummers, dan kunt u uw account nog altijd zelf herstellen.",
