@@ -30,10 +30,73 @@ interface RouteCase {
 }
 
 const ALL: readonly Role[] = ["agent", "supervisor", "admin"];
+const LEADS: readonly Role[] = ["supervisor", "admin"];
+// Every caller is of team casablanca; `{case}` is a fresh casablanca case for each call.
 const routes: RouteCase[] = [
   { method: "GET", url: "/agent", kind: "page", roles: ALL },
   { method: "GET", url: "/api/v1/agent/me", kind: "api", roles: ALL, service: false },
-  { method: "GET", url: "/api/v1/agents", kind: "api", roles: ["supervisor", "admin"], service: true },
+  { method: "GET", url: "/api/v1/agents", kind: "api", roles: LEADS, service: true },
+  // The desk's JSON API.
+  { method: "GET", url: "/api/v1/teams", kind: "api", roles: ALL, service: true },
+  { method: "GET", url: "/api/v1/teams/casablanca/queue", kind: "api", roles: ALL, service: true },
+  { method: "GET", url: "/api/v1/teams/belux/queue", kind: "api", roles: LEADS, service: true },
+  { method: "GET", url: "/api/v1/cases/{case}", kind: "api", roles: ALL, service: true },
+  {
+    method: "POST",
+    url: "/api/v1/cases/{case}/messages",
+    kind: "api",
+    roles: ALL,
+    service: false,
+    ok: 201,
+    payload: { body: "Looked at it.", visibility: "internal" },
+  },
+  {
+    method: "POST",
+    url: "/api/v1/cases/{case}/escalate",
+    kind: "api",
+    roles: ALL,
+    service: false,
+    payload: { reason: "needs the country team" },
+  },
+  { method: "POST", url: "/api/v1/cases/{case}/resolve", kind: "api", roles: ALL, service: false },
+  {
+    method: "POST",
+    url: "/api/v1/calls",
+    kind: "api",
+    roles: [],
+    service: true,
+    ok: 201,
+    payload: { callerNumber: "+32470123456", language: "fr", centre: "casablanca" },
+  },
+  // The console.
+  { method: "GET", url: "/agent/teams/casablanca", kind: "page", roles: ALL },
+  { method: "GET", url: "/agent/teams/belux", kind: "page", roles: LEADS },
+  { method: "GET", url: "/agent/search?q=marie%40example.be", kind: "page", roles: ALL },
+  { method: "GET", url: "/agent/cases/{case}", kind: "page", roles: ALL },
+  {
+    method: "POST",
+    url: "/agent/cases/{case}/reply",
+    kind: "page",
+    roles: ALL,
+    payload: { body: "Bonjour." },
+  },
+  { method: "POST", url: "/agent/cases/{case}/note", kind: "page", roles: ALL, payload: { body: "Note." } },
+  { method: "POST", url: "/agent/cases/{case}/call", kind: "page", roles: ALL, payload: { body: "Called." } },
+  {
+    method: "POST",
+    url: "/agent/cases/{case}/escalate",
+    kind: "page",
+    roles: ALL,
+    payload: { reason: "Up." },
+  },
+  {
+    method: "POST",
+    url: "/agent/cases/{case}/reassign",
+    kind: "page",
+    roles: LEADS,
+    payload: { team: "maastricht", reason: "Dutch speaker" },
+  },
+  { method: "POST", url: "/agent/cases/{case}/resolve", kind: "page", roles: ALL },
   { method: "POST", url: "/agent/signout", kind: "page", roles: ALL, public: true, endsSession: true },
 ];
 
@@ -81,6 +144,7 @@ describe("the role matrix over every agent route", () => {
   });
   afterAll(() => t?.close());
 
+  let opened = 0;
   const ordered = [...routes.filter((r) => !r.endsSession), ...routes.filter((r) => r.endsSession)];
   const cases = ordered.flatMap((route) => callers.map((caller) => ({ route, caller })));
   it.each(cases)("$route.method $route.url as $caller", async ({ route, caller }) => {
@@ -102,9 +166,23 @@ describe("the role matrix over every agent route", () => {
       payload = new URLSearchParams({ _csrf: token, ...fields }).toString();
     }
     if (cookies.length > 0) headers.cookie = cookies.join("; ");
+    let url = route.url;
+    if (url.includes("{case}")) {
+      const fresh = await t.app.services.desk.openFromWeb(
+        {
+          contactEmail: `c${++opened}@example.be`,
+          language: "fr",
+          country: "BE",
+          subject: "Boîte bloquée",
+          body: "Aidez-moi.",
+        },
+        "web",
+      );
+      url = url.replace("{case}", fresh.ref);
+    }
     const response = await t.server.inject({
       method: route.method,
-      url: route.url,
+      url,
       headers,
       ...(payload !== undefined ? { payload } : {}),
     });

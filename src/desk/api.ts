@@ -2,7 +2,7 @@ import { type Static, Type } from "@sinclair/typebox";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { type AgentsService, agentApiGuard, type Viewer } from "../agents/guard.js";
 import { AppError } from "../platform/errors.js";
-import { type PublicRateLimit, requireServiceToken } from "../web/http.js";
+import type { PublicRateLimit } from "../web/http.js";
 import { Email, withErrors } from "../web/schemas.js";
 import { NO_DEADLINE } from "./model.js";
 import type { DeskService } from "./service.js";
@@ -166,7 +166,8 @@ export async function deskApi(
   app.post<{ Body: Static<typeof CallBody> }>(
     "/api/v1/calls",
     {
-      onRequest: requireServiceToken(opts.apiToken),
+      // The phone system's: the service token only (an agent logs a call on a case from the console).
+      onRequest: agentApiGuard(agents, { allowService: true, apiToken: opts.apiToken, roles: [] }),
       schema: {
         tags,
         summary: "A call from the phone system: logged on the caller's open case, or a new one",

@@ -331,7 +331,23 @@ export async function deskConsole(app: FastifyInstance, opts: { desk: DeskServic
           });
           return showCase(request, reply, request.params.ref, { error: message, status: error.statusCode });
         }
-        return showCase(request, reply, request.params.ref, { notice: ctx.t(done) });
+        try {
+          return await showCase(request, reply, request.params.ref, { notice: ctx.t(done) });
+        } catch (error) {
+          // Escalated or reassigned out of the agent's teams: done, and back to their queue.
+          if (!isAppError(error) || error.code !== "ERR_FORBIDDEN") throw error;
+          return sendPage(
+            reply,
+            <Layout ctx={ctx} title={ctx.t(done)}>
+              <div class="card">
+                <h1>{ctx.t(done)}</h1>
+                <p>
+                  <a href="/agent">{ctx.t("console.queue")}</a>
+                </p>
+              </div>
+            </Layout>,
+          );
+        }
       },
     );
   const text = (body: FormBody, field: string, max = 20_000) => {
