@@ -23,8 +23,6 @@ export interface AgentsTable {
   /** HMAC of the one-time setup token; null once setup is done. */
   setup_token_hash: string | null;
   setup_expires_at: number | null;
-  failed_signins: number;
-  locked_until: number | null;
   created_at: number;
   disabled_at: number | null;
 }

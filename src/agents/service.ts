@@ -1,6 +1,7 @@
 import { decoyPasswordHash, hashPassword, passwordStrength, verifyPassword } from "../accounts/passwords.js";
 import type { Tx } from "../db/database.js";
 import { appendAudit } from "../platform/audit.js";
+import { clearActs, countAct, openWindowOf, sourceOf } from "../platform/caps.js";
 import { inTransaction, type Platform } from "../platform/context.js";
 import { AppError } from "../platform/errors.js";
 import { newId } from "../platform/ids.js";
@@ -138,8 +139,6 @@ export class AgentsService {
       totp_last_step: null,
       setup_token_hash: this.hmac("agent-setup", token),
       setup_expires_at: now + this.settings.setupLinkMs,
-      failed_signins: 0,
-      locked_until: null,
       created_at: now,
       disabled_at: null,
     };
@@ -170,8 +169,6 @@ export class AgentsService {
         totp_last_step: null,
         setup_token_hash: this.hmac("agent-setup", token),
         setup_expires_at: now + this.settings.setupLinkMs,
-        failed_signins: 0,
-        locked_until: null,
       };
       await store.updateAgent(tx, row.id, changes);
       await store.revokeSessionsOf(tx, row.id, now);
@@ -316,11 +313,7 @@ export class AgentsService {
       const step = totpStepMatching(this.platform.secrets.unseal(row.totp_secret), code.trim(), this.now());
       if (step === null || !(await store.takeTotpStep(tx, row.id, step)))
         throw new AppError("ERR_AGENT_CODE_INVALID");
-      await store.updateAgent(tx, row.id, {
-        setup_token_hash: null,
-        setup_expires_at: null,
-        failed_signins: 0,
-      });
+      await store.updateAgent(tx, row.id, { setup_token_hash: null, setup_expires_at: null });
       await auditAgentAct(this.platform, tx, viewerOf(row), { type: "agent.setup_done" });
     });
   }
@@ -330,8 +323,9 @@ export class AgentsService {
   /**
    * Password AND the current TOTP code, in one step. Every failure gives the same coded error after
    * the same work (one argon2 verification, one code check), whatever failed; after
-   * settings.maxFailedSignins failures in a row the agent's sign-in pauses for settings.signinLockMs,
-   * during which the password is not even checked.
+   * settings.maxFailedSignins failures from one source (IP, or IPv6 /64) the sign-in of that address
+   * from that source pauses for settings.signinLockMs, during which the password is not even checked.
+   * Counted per source, so a stranger's noise never locks the agent out from their own desk.
    */
   async signIn(input: {
     email: string;
@@ -342,6 +336,8 @@ export class AgentsService {
   }): Promise<{ session: string; viewer: Viewer }> {
     const email = normalizeEmail(input.email).slice(0, 254);
     const now = this.now();
+    const throttleKey = `agent-signin:${this.platform.secrets.hmac(`agent-signin:${email}|${sourceOf(input.ip ?? "")}`)}`;
+    const failures = await openWindowOf(this.platform.db, throttleKey, now, this.settings.signinLockMs);
     const row = await store.agentByEmail(this.platform.db, email);
     const failure: SigninFailure | null = !row
       ? "unknown"
@@ -349,7 +345,7 @@ export class AgentsService {
         ? "disabled"
         : !isReady(row)
           ? "not_set_up"
-          : row.locked_until !== null && Number(row.locked_until) > now
+          : (failures?.count ?? 0) >= this.settings.maxFailedSignins
             ? "throttled"
             : null;
     const usable = failure === null ? row! : null;
@@ -361,6 +357,7 @@ export class AgentsService {
     const step = totpStepMatching(secret, input.code.trim(), now);
 
     const source = input.ip ? { ip: input.ip } : {};
+    let throttledUntil: number | null = null;
     const outcome = await inTransaction(this.platform, async (tx) => {
       let reason: SigninFailure | null =
         failure ?? (!passwordOk ? "password" : step === null ? "code" : null);
@@ -368,7 +365,7 @@ export class AgentsService {
         reason = "code_reused";
       if (usable && reason === null) {
         const session = randomToken(32);
-        await store.updateAgent(tx, usable.id, { failed_signins: 0, locked_until: null });
+        await clearActs(tx, throttleKey);
         await store.insertSession(tx, {
           id_hash: this.hmac("agent-session", session),
           agent_id: usable.id,
@@ -378,6 +375,12 @@ export class AgentsService {
         const viewer = viewerOf(usable);
         await auditAgentAct(this.platform, tx, viewer, { type: "agent.signin", detail: source });
         return { session, viewer };
+      }
+      if (reason !== "throttled" && reason !== "disabled") {
+        await countAct(tx, throttleKey, now, this.settings.signinLockMs, null);
+        const counted = await openWindowOf(tx, throttleKey, now, this.settings.signinLockMs);
+        if ((counted?.count ?? 0) >= this.settings.maxFailedSignins)
+          throttledUntil = (counted?.start ?? now) + this.settings.signinLockMs;
       }
       if (!row) {
         // Probing of unknown addresses is recorded too, in a chain keyed by the address's HMAC.
@@ -395,17 +398,11 @@ export class AgentsService {
         );
         return null;
       }
-      const detail: Record<string, unknown> = { reason, ...source };
-      if (reason !== "throttled" && reason !== "disabled") {
-        const failures = await store.countFailure(tx, row.id);
-        if (failures >= this.settings.maxFailedSignins) {
-          await store.updateAgent(tx, row.id, {
-            failed_signins: 0,
-            locked_until: now + this.settings.signinLockMs,
-          });
-          detail.throttledUntil = now + this.settings.signinLockMs;
-        }
-      }
+      const detail: Record<string, unknown> = {
+        reason,
+        ...source,
+        ...(throttledUntil !== null ? { throttledUntil } : {}),
+      };
       await auditAgentAct(this.platform, tx, viewerOf(row), { type: "agent.signin_failed", detail });
       return null;
     });

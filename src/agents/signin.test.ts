@@ -31,7 +31,7 @@ async function start(env: Record<string, string> = {}) {
 
 const signInWith = (
   agent: ReadyAgent,
-  changes: Partial<{ email: string; password: string; code: string }> = {},
+  changes: Partial<{ email: string; password: string; code: string; ip: string }> = {},
 ) =>
   t.app.services.agents.signIn({
     email: agent.email,
@@ -300,6 +300,23 @@ describe("sign-in", () => {
     t.clock.advance(TOTP_PERIOD_MS + 1);
     const { viewer } = await signInWith(agent);
     expect(viewer).toMatchObject({ agentId: agent.id });
+  });
+
+  it("counts failures per source: a stranger's noise elsewhere never locks the agent out of their desk", async () => {
+    const agents = await start();
+    const agent = await readyAgent(agents, t.clock, { email: "jo@desk.example" });
+    const stranger = { password: "not the password at all", ip: "203.0.113.9" };
+    for (let i = 0; i < 20; i++)
+      expect(await failedCode(signInWith(agent, stranger))).toBe("ERR_AGENT_SIGNIN_FAILED");
+    // The stranger is paused, with the right password too...
+    expect(await failedCode(signInWith(agent, { ip: "203.0.113.9" }))).toBe("ERR_AGENT_SIGNIN_FAILED");
+    t.clock.advance(TOTP_PERIOD_MS);
+    // ...the agent at their own desk is not. An IPv6 /64 is one source, however its hosts vary.
+    expect((await signInWith(agent, { ip: "198.51.100.7" })).viewer).toMatchObject({ agentId: agent.id });
+    t.clock.advance(TOTP_PERIOD_MS);
+    for (let i = 0; i < 5; i++)
+      await failedCode(signInWith(agent, { password: "wrong", ip: `2001:db8:1:2::${i + 1}` }));
+    expect(await failedCode(signInWith(agent, { ip: "2001:db8:1:2::99" }))).toBe("ERR_AGENT_SIGNIN_FAILED");
   });
 
   it("refuses a disabled agent and ends its sessions and tokens", async () => {

@@ -35,17 +35,6 @@ export async function takeTotpStep(tx: Tx, id: string, step: number): Promise<bo
   return Number(result.numUpdatedRows) === 1;
 }
 
-/** Counts a failure in the same statement that reads it back (no lost update between nodes). */
-export async function countFailure(tx: Tx, id: string): Promise<number> {
-  const row = await tx
-    .updateTable("agents")
-    .set((eb) => ({ failed_signins: eb("failed_signins", "+", 1) }))
-    .where("id", "=", id)
-    .returning("failed_signins")
-    .executeTakeFirst();
-  return Number(row?.failed_signins ?? 0);
-}
-
 export const insertSession = (
   tx: Tx,
   row: { id_hash: string; agent_id: string; created_at: number; expires_at: number },

@@ -12,13 +12,13 @@ import type { Organisation, Team } from "../org/model.js";
 import { nextTier, teamByEmail, teamById, tier1Team } from "../org/routing.js";
 import { slaTargets } from "../org/sla.js";
 import { appendAudit } from "../platform/audit.js";
+import { countAct } from "../platform/caps.js";
 import { DAY } from "../platform/clock.js";
 import { auditAccount, inTransaction, type Platform } from "../platform/context.js";
 import { AppError } from "../platform/errors.js";
 import { isLocale, type Locale, pickLocale, translator } from "../platform/i18n.js";
 import { newId } from "../platform/ids.js";
 import { randomToken } from "../platform/secrets.js";
-import { countAct } from "../recovery/store.js";
 import type { TimerService } from "../timers/service.js";
 import {
   type CaseOpening,

@@ -1,8 +1,8 @@
 import { type Static, type TSchema, Type } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
+import { sourceOf } from "../platform/caps.js";
 import { explicitLocale, type PublicRateLimit } from "../web/http.js";
 import { Email, LocaleParam, Password, withErrors } from "../web/schemas.js";
-import { sourceOf } from "./model.js";
 import type { RecoveryService } from "./service.js";
 
 const RecoveryParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });

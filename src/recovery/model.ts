@@ -42,20 +42,3 @@ export function firstAttemptOf(
 
 /** A typed code counts as a try only when it is well formed: 6 digits, spaces allowed. */
 export const isWellFormedCode = (code: string): boolean => /^\d{6}$/.test(codeInput(code));
-
-/**
- * The source a cap counts per: the client IP, or its /64 for IPv6 (one subscriber's whole prefix,
- * which costs nothing to rotate inside).
- */
-export function sourceOf(ip: string): string {
-  const bare = ip.startsWith("::ffff:") && ip.includes(".") ? ip.slice(7) : ip;
-  if (!bare.includes(":")) return bare;
-  const [head = "", tail] = bare.split("::");
-  const left = head === "" ? [] : head.split(":");
-  const right = tail === undefined || tail === "" ? [] : tail.split(":");
-  const groups = [...left, ...Array(Math.max(8 - left.length - right.length, 0)).fill("0"), ...right];
-  return `${groups
-    .slice(0, 4)
-    .map((g) => Number.parseInt(g || "0", 16).toString(16))
-    .join(":")}::/64`;
-}

@@ -1,12 +1,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { ContactOptions } from "../desk/pages.js";
 import type { DeskService } from "../desk/service.js";
+import { sourceOf } from "../platform/caps.js";
 import { type AppError, isAppError } from "../platform/errors.js";
 import type { MessageKey } from "../platform/i18n.js";
 import { freshFormOnCsrfFailure } from "../web/forms.js";
 import { DEVICE_COOKIE, explicitLocale, type PublicRateLimit, requestLocale } from "../web/http.js";
 import { Alert, Field, Form, Layout, type PageContext, pageContext, sendPage } from "../web/pages.js";
-import { sourceOf } from "./model.js";
 import type { RecoveryService, RecoveryView } from "./service.js";
 
 type Params = { id: string };

@@ -4,6 +4,7 @@ import { lockKey, type Tx } from "../db/database.js";
 import type { RecoveriesTable } from "../db/schema.js";
 import type { CasesService } from "../desk/cases.js";
 import { notify } from "../messaging/notifier.js";
+import { countAct, openWindowOf } from "../platform/caps.js";
 import { DAY, HOUR, MINUTE } from "../platform/clock.js";
 import { auditAccount, auditSubject, inTransaction, type Platform } from "../platform/context.js";
 import { AppError, type ErrorCode } from "../platform/errors.js";
@@ -108,7 +109,7 @@ export class RecoveryService {
   /** Refuses with `code` when `key` has used up `limit` acts in its window, saying how long to wait. */
   private async refuseWhenCapped(tx: Tx, key: string, limit: number, windowMs: number, code: ErrorCode) {
     await lockKey(tx, this.platform.dialect, `cap:${key}`);
-    const window = await store.openWindowOf(tx, key, this.now(), windowMs);
+    const window = await openWindowOf(tx, key, this.now(), windowMs);
     if (window && window.count >= limit) throw this.capped(code, window.start, windowMs);
   }
 
@@ -121,8 +122,8 @@ export class RecoveryService {
   private async countWithinCap(tx: Tx, key: string, limit: number, windowMs: number, code: ErrorCode) {
     const now = this.now();
     await lockKey(tx, this.platform.dialect, `cap:${key}`);
-    if (await store.countAct(tx, key, now, windowMs, limit)) return;
-    const window = await store.openWindowOf(tx, key, now, windowMs);
+    if (await countAct(tx, key, now, windowMs, limit)) return;
+    const window = await openWindowOf(tx, key, now, windowMs);
     throw this.capped(code, window?.start ?? now, windowMs);
   }
 
@@ -376,7 +377,7 @@ export class RecoveryService {
       await this.refuseWhenCapped(tx, wrongKey, wrongCodesPerAddressPerDay, DAY, "ERR_TOO_MANY_WRONG_CODES");
       if (!(await store.takeCodeTry(tx, code.id, triesPerCode))) return "exhausted" as const;
       if (matches) return this.markConfirmed(tx, recovery, code.id, code.channel, "typed");
-      await store.countAct(tx, wrongKey, now, DAY, null);
+      await countAct(tx, wrongKey, now, DAY, null);
       const attemptsLeft = Math.max(triesPerCode - (code.attempts + 1), 0);
       await auditSubject(
         this.platform,

@@ -70,40 +70,6 @@ export const latestCodeOf = (db: Executor, recoveryId: string) =>
     .limit(1)
     .executeTakeFirst();
 
-/** How many acts a cap counted under `key` since `since`, and when the oldest of them was. */
-/**
- * Counts one act of `key` in its window (a new window when the last one is over), in one statement:
- * with `limit`, only while fewer than `limit` acts were counted in the window. True when counted.
- */
-export async function countAct(
-  db: Executor,
-  key: string,
-  now: number,
-  windowMs: number,
-  limit: number | null,
-): Promise<boolean> {
-  const over = now - windowMs;
-  const result = await sql<{ key: string }>`insert into cap_counters (key, window_start, count)
-    values (${key}, ${now}, 1)
-    on conflict (key) do update set
-      count = case when cap_counters.window_start <= ${over} then 1 else cap_counters.count + 1 end,
-      window_start = case when cap_counters.window_start <= ${over} then ${now} else cap_counters.window_start end
-    ${limit === null ? sql`` : sql`where cap_counters.window_start <= ${over} or cap_counters.count < ${limit}`}
-    returning key`.execute(db);
-  return result.rows.length === 1;
-}
-
-/** The acts counted for `key` in a window still open at `now`, and when that window started. */
-export async function openWindowOf(db: Executor, key: string, now: number, windowMs: number) {
-  const row = await db
-    .selectFrom("cap_counters")
-    .select(["window_start", "count"])
-    .where("key", "=", key)
-    .where("window_start", ">", now - windowMs)
-    .executeTakeFirst();
-  return row ? { start: Number(row.window_start), count: Number(row.count) } : null;
-}
-
 /**
  * Before a new code: voids the live codes of `recoveryId` and the live real codes of `address`, in
  * one statement (no code row has an empty address, so "" voids only the recovery's own).

@@ -17,8 +17,6 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn("totp_last_step", "bigint")
     .addColumn("setup_token_hash", "text", (c) => c.unique())
     .addColumn("setup_expires_at", "bigint")
-    .addColumn("failed_signins", "integer", (c) => c.notNull().defaultTo(0))
-    .addColumn("locked_until", "bigint")
     .addColumn("created_at", "bigint", (c) => c.notNull())
     .addColumn("disabled_at", "bigint")
     .execute();
