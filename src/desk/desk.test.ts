@@ -359,6 +359,20 @@ describe("the customer's side", () => {
     return /http:\/\/sesame\.test(\/cases\/\S+)/.exec(body)?.[1] ?? null;
   };
 
+  it("the help centre shows the visitor's phone numbers with opening hours and the country team's address", async () => {
+    const page = await t.server.inject({ url: "/?lang=fr", headers: { "accept-language": "fr-BE" } });
+    expect(page.body).toContain("+212 522 000 000");
+    expect(page.body).toContain("lun.-sam. 08:00-20:00");
+    expect(page.body).toContain('href="mailto:belux@support.example"');
+    // From France there is no country team: phones only.
+    const france = await t.server.inject({ url: "/?lang=fr", headers: { "accept-language": "fr-FR" } });
+    expect(france.body).toContain("+212 522 000 000");
+    expect(france.body).not.toContain("belux@support.example");
+    // In Dutch from the Netherlands: Maastricht.
+    const dutch = await t.server.inject({ url: "/?lang=nl", headers: { "accept-language": "nl-NL" } });
+    expect(dutch.body).toContain("+31 43 000 0000");
+  });
+
   it("the status page needs the contact's token: the reference alone shows nothing", async () => {
     const { ref } = (await openCase()).json();
     const link = await statusLink("marie@example.be");

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { DAY_NAMES, describeHours } from "../org/model.js";
 import { contactOptions } from "../org/routing.js";
 import { AppError, isAppError } from "../platform/errors.js";
 import { formatInstant, type MessageKey } from "../platform/i18n.js";
@@ -11,6 +12,17 @@ type FormBody = Record<string, string | undefined>;
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
+/** 2024-01-01 was a Monday: the weekday names of the visitor's language. */
+const weekday = (locale: string, index: number) =>
+  new Intl.DateTimeFormat(locale, { weekday: "short", timeZone: "UTC" }).format(Date.UTC(2024, 0, 1 + index));
+
+/** A team's opening hours in the visitor's language: "lun.-sam. 08:00-20:00". */
+const localHours = (desk: DeskService, teamId: string, locale: string) =>
+  describeHours(desk.team(teamId).hours, (day) => weekday(locale, DAY_NAMES.indexOf(day)));
+
+/** "Europe/Brussels" -> "Brussels", "America/Los_Angeles" -> "Los Angeles". */
+const city = (zone: string) => (zone.split("/").at(-1) ?? zone).replaceAll("_", " ");
+
 /** Where the visitor can reach a person: phones with opening hours, and the country team's address. */
 export function ContactOptions(props: { ctx: PageContext; desk: DeskService; country: string | null }) {
   const { t, locale } = props.ctx;
@@ -22,10 +34,12 @@ export function ContactOptions(props: { ctx: PageContext; desk: DeskService; cou
       <ul>
         {options.phones.map((phone) => (
           <li key={phone.number}>
-            {t("desk.options.phone", { team: phone.teamName, number: phone.number })}
-            {phone.hours ? (
-              <> ({t("desk.options.hours", { hours: phone.hours, zone: phone.timeZone })})</>
-            ) : null}
+            {t("desk.options.phone", { team: phone.teamName, number: phone.number })} (
+            {t("desk.options.hours", {
+              hours: localHours(props.desk, phone.teamId, locale),
+              zone: city(phone.timeZone),
+            })}
+            )
           </li>
         ))}
         {options.email ? (

@@ -128,7 +128,7 @@ export function formatClock(minutes: number): string {
  * Opening hours as one line, days with the same periods grouped: "Mon-Fri 08:00-18:00",
  * "Mon-Fri 09:00-12:00, 13:00-17:00; Sat 10:00-14:00". Closed all week: "closed".
  */
-export function describeHours(hours: WeeklyHours): string {
+export function describeHours(hours: WeeklyHours, dayName: (day: DayName) => string = (day) => day): string {
   const periodsText = (day: DayName) =>
     hours[day].map((period) => `${formatClock(period.from)}-${formatClock(period.to)}`).join(", ");
   const groups: Array<{ first: number; last: number; text: string }> = [];
@@ -145,8 +145,8 @@ export function describeHours(hours: WeeklyHours): string {
     .map((group) => {
       const days =
         group.first === group.last
-          ? DAY_NAMES[group.first]
-          : `${DAY_NAMES[group.first]}-${DAY_NAMES[group.last]}`;
+          ? dayName(DAY_NAMES[group.first]!)
+          : `${dayName(DAY_NAMES[group.first]!)}-${dayName(DAY_NAMES[group.last]!)}`;
       return `${days} ${group.text}`;
     })
     .join("; ");
