@@ -58,7 +58,10 @@ export function buildFeatures(
       name: "agent_credentials",
       ...platform.config.housekeeping.sessions,
       // Retention is the agents' own (30 days after a session or token ended).
-      purge: async (tx) => (await agents.purgeEnded(tx), false),
+      purge: async (tx) => {
+        await agents.purgeEnded(tx);
+        return false;
+      },
     },
   ]);
   return [

@@ -4,8 +4,7 @@ import type { MessageKey } from "../platform/i18n.js";
 import { freshFormOnCsrfFailure } from "../web/forms.js";
 import { type PublicRateLimit, requestLocale } from "../web/http.js";
 import { Alert, Field, Form, Layout, type PageContext, pageContext, sendPage } from "../web/pages.js";
-import { AGENT_SESSION_COOKIE, agentPageGuard } from "./guard.js";
-import type { Viewer } from "./model.js";
+import { AGENT_SESSION_COOKIE } from "./guard.js";
 import type { AgentsService } from "./service.js";
 
 /** Holds the setup link's token while the agent is on its pages (for the language links). */

@@ -11,7 +11,7 @@ type FormBody = Record<string, string | undefined>;
 
 const viewerOf = (request: FastifyRequest): Viewer & { kind: "agent" } => {
   const viewer = request.viewer;
-  if (!viewer || viewer.kind !== "agent") throw new AppError("ERR_UNAUTHORIZED");
+  if (viewer?.kind !== "agent") throw new AppError("ERR_UNAUTHORIZED");
   return viewer;
 };
 

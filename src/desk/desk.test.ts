@@ -25,8 +25,6 @@ afterEach(async () => {
   await t.close();
 });
 
-const json = (body: unknown) => ({ "content-type": "application/json", ...auth, body: JSON.stringify(body) });
-
 async function openCase(body: Record<string, unknown> = {}) {
   const response = await t.server.inject({
     method: "POST",

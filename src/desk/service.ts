@@ -456,7 +456,7 @@ export class DeskService {
    */
   private async deadlinePassed(tx: Tx, caseId: string, deadline: Deadline, dueAt: number): Promise<void> {
     const row = await store.findCaseById(tx, caseId);
-    if (!row || row.status !== "open") return;
+    if (row?.status !== "open") return;
     await this.addEvent(tx, caseId, "sla_breached", "system", {
       deadline,
       due: dueAt,
@@ -468,7 +468,7 @@ export class DeskService {
 
   private async deadlineNear(tx: Tx, caseId: string, deadline: Deadline): Promise<void> {
     const row = await store.findCaseById(tx, caseId);
-    if (!row || row.status !== "open") return;
+    if (row?.status !== "open") return;
     await this.addEvent(tx, caseId, "sla_warning", "system", {
       deadline,
       due: Number(row[deadlineColumn[deadline]]),
@@ -866,7 +866,7 @@ export class DeskService {
 
   private async sendSurvey(tx: Tx, caseId: string) {
     const row = await store.findCaseById(tx, caseId);
-    if (!row || row.status !== "resolved" || (await store.surveyOfCase(tx, caseId))) return;
+    if (row?.status !== "resolved" || (await store.surveyOfCase(tx, caseId))) return;
     const events = await store.eventsOf(tx, caseId);
     const autoResponders = new Set(
       events

@@ -5,7 +5,6 @@ import { sql } from "kysely";
 import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
 import {
-  API_TOKEN,
   auth,
   concurrencyTest,
   createLockedMaria,
