@@ -7,7 +7,7 @@ import { auditAccount, type Platform } from "../platform/context.js";
 import { type Locale, type MessageKey, pickLocale, translator } from "../platform/i18n.js";
 import { newCaseRef, newId } from "../platform/ids.js";
 import { randomToken } from "../platform/secrets.js";
-import { NO_DEADLINE } from "./model.js";
+import { NO_DEADLINE, newEventId } from "./model.js";
 import * as store from "./store.js";
 
 export interface CaseOpening {
@@ -125,7 +125,7 @@ export class CasesService {
     let summary: Omit<CaseSummary, "contactId" | "contactAdded">;
     if (existing) {
       await store.insertCaseEvent(tx, {
-        id: newId(),
+        id: newEventId(),
         case_id: existing.id,
         at: now,
         type: opening.source.startsWith("recovery") ? "recovery_attempt" : "contact_again",
@@ -176,7 +176,7 @@ export class CasesService {
       };
       await store.insertCase(tx, row);
       await store.insertCaseEvent(tx, {
-        id: newId(),
+        id: newEventId(),
         case_id: id,
         at: now,
         type: "created",
@@ -272,7 +272,7 @@ export class CasesService {
     },
   ): Promise<string> {
     const now = this.platform.clock.now();
-    const id = newId();
+    const id = newEventId();
     const t = translator(locale);
     await enqueueMessage(tx, now, this.platform.secrets, {
       channel: "email",
@@ -338,7 +338,7 @@ export class CasesService {
     const open = await store.findOpenCaseOf(tx, address);
     if (!open) return;
     await store.insertCaseEvent(tx, {
-      id: newId(),
+      id: newEventId(),
       case_id: open.id,
       at: this.platform.clock.now(),
       type: "recovery_attempt",

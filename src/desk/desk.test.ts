@@ -494,6 +494,40 @@ describe("mail in", () => {
     expect(await mailsTo("away@example.be")).toHaveLength(0);
   });
 
+  it("an auto-reply on a resolved case's thread lands on its timeline but never reopens it nor gets an answer", async () => {
+    const { ref } = (await openCase()).json();
+    const { headers } = await agentWithToken({ email: "youssef@desk.example", teams: ["casablanca"] });
+    await t.server.inject({ method: "POST", url: `/api/v1/cases/${ref}/resolve`, headers });
+    const ack = await t.database.db
+      .selectFrom("outbox")
+      .selectAll()
+      .where("recipient", "=", "marie@example.be")
+      .executeTakeFirstOrThrow();
+    const before = (await mailsTo("marie@example.be")).length;
+    const smtp = await listen();
+    await smtp.sendMail({
+      from: "marie@example.be",
+      to: `casablanca+${ref}@support.example`,
+      subject: "Réponse automatique : absente",
+      text: "Je suis absente jusqu'au 3 décembre.",
+      inReplyTo: messageIdOf(ack),
+      headers: { "Auto-Submitted": "auto-replied" },
+    });
+    const detail = (await getCase(ref)).json();
+    expect(detail.status).toBe("resolved");
+    expect(detail.timeline.at(-1).type).toBe("auto_reply");
+    expect(await mailsTo("marie@example.be")).toHaveLength(before);
+    // The same mail from a person (no Auto-Submitted) reopens it.
+    await smtp.sendMail({
+      from: "marie@example.be",
+      to: `casablanca+${ref}@support.example`,
+      subject: "Re: votre dossier",
+      text: "Ce n'est pas réglé.",
+      inReplyTo: messageIdOf(ack),
+    });
+    expect((await getCase(ref)).json().status).toBe("open");
+  });
+
   it("a reference from a stranger does not thread: it opens a new case", async () => {
     const { ref } = (await openCase()).json();
     const smtp = await listen();

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import type { CaseEventsTable, CasesTable } from "../db/schema.js";
 
 /** Where a case came from. */
@@ -81,3 +82,13 @@ export const timelineType = (stored: string): string => LEGACY_TYPES[stored] ?? 
 /** A case reference as people type it: upper-cased, spaces trimmed. */
 export const CASE_REF = /^SES-[A-Z0-9]{4}-[A-Z0-9]{4}$/;
 export const normaliseRef = (ref: string) => ref.trim().toUpperCase();
+
+const processMark = Date.now().toString(36).padStart(9, "0");
+let eventSeq = 0;
+
+/**
+ * Ids of timeline events sort in the order this node wrote them: events of one instant (a case
+ * opened, its message, its acknowledgement) keep their order on the timeline.
+ */
+export const newEventId = (): string =>
+  `ev${processMark}${(eventSeq++).toString(36).padStart(8, "0")}${randomBytes(6).toString("hex")}`;

@@ -36,6 +36,7 @@ import {
   type IntakeChannel,
   NO_DEADLINE,
   nearest,
+  newEventId,
   normaliseRef,
   TIMER,
   timelineType,
@@ -986,7 +987,7 @@ export class DeskService {
     actor: string,
     detail: Record<string, unknown>,
   ) {
-    const id = newId();
+    const id = newEventId();
     await store.insertCaseEvent(tx, {
       id,
       case_id: caseId,
