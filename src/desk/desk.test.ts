@@ -336,6 +336,10 @@ describe("calls", () => {
     expect(second.json().callId).not.toBe(first.json().callId);
     const detail = (await getCase(first.json().caseRef)).json();
     expect(detail).toMatchObject({ team: "casablanca", country: "BE" });
+    // The agent finds it by the number typed the Belgian way.
+    expect(
+      (await t.app.services.desk.search({ kind: "service" }, "0470 12 34 56")).map((r) => r.ref),
+    ).toEqual([first.json().caseRef]);
     expect(detail.timeline.filter((e: { type: string }) => e.type === "call")).toHaveLength(2);
 
     expect(

@@ -657,8 +657,14 @@ export class DeskService {
     return { team, rows };
   }
 
+  /** Cases by reference, address or phone number (typed any way: "+32 470 12 34 56" finds +32470123456). */
   async search(viewer: Viewer, term: string) {
-    const rows = (await store.searchCases(this.platform.db, term.trim().toLowerCase(), 50)).filter((r) =>
+    const typed = term.trim();
+    const phone = /^[+0-9][0-9 ().-]{5,}$/.test(typed)
+      ? parsePhoneNumberFromString(typed, (this.platform.config.defaultCountry ?? undefined) as never)
+      : undefined;
+    const normalised = phone?.isValid() ? phone.number : typed.toLowerCase();
+    const rows = (await store.searchCases(this.platform.db, normalised, 50)).filter((r) =>
       this.canSee(viewer, r),
     );
     if (viewer.kind === "agent")
