@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { TOTP_PERIOD_MS, totpCodeAt } from "../src/agents/model.js";
 import { AGENT_PASSWORD, TEST_TEAMS } from "../src/agents/testing.js";
 import { fr } from "../src/platform/locales/fr.js";
-import { browserTestsRun, launchChromium } from "./chromium.js";
+import { browserTestsRun, expectUsable, launchChromium } from "./chromium.js";
 import { type TestApp, testApp } from "./helpers.js";
 
 /**
@@ -17,8 +17,6 @@ import { type TestApp, testApp } from "./helpers.js";
  * Then the agent opens the queue's case and answers it: the customer gets the answer by mail.
  */
 const WIDTH = 390;
-const SHOTS = fileURLToPath(new URL("../test-artifacts/screenshots/", import.meta.url));
-const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 
 describe.runIf(browserTestsRun("test/agents.browser.test.ts"))("an agent signs in with TOTP", () => {
   let browser: Browser;
@@ -28,7 +26,6 @@ describe.runIf(browserTestsRun("test/agents.browser.test.ts"))("an agent signs i
   let origin: string;
 
   beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
     browser = await launchChromium();
   });
   afterAll(async () => {
@@ -52,29 +49,7 @@ describe.runIf(browserTestsRun("test/agents.browser.test.ts"))("an agent signs i
 
   const heading = () => page.locator("main h1").textContent();
 
-  /** The page fits 390 px, and axe (in a JavaScript-enabled copy of the page) finds nothing. */
-  async function check(name: string) {
-    const scrollWidth = await page.locator("html").evaluate((html) => html.scrollWidth);
-    expect(scrollWidth, `${name}: page wider than the screen`).toBeLessThanOrEqual(WIDTH);
-    await page.screenshot({ path: `${SHOTS}agent-${name}.png`, fullPage: true });
-    const axeContext = await browser.newContext({ bypassCSP: true, viewport: { width: WIDTH, height: 844 } });
-    try {
-      const copy = await axeContext.newPage();
-      await copy.setContent(await page.content(), { waitUntil: "load" });
-      await copy.addScriptTag({ content: axeSource });
-      const violations = await copy.evaluate(async () => {
-        const axe = (
-          globalThis as unknown as {
-            axe: { run: () => Promise<{ violations: Array<{ id: string; nodes: unknown[] }> }> };
-          }
-        ).axe;
-        return (await axe.run()).violations.map((v) => `${v.id} (${v.nodes.length})`);
-      });
-      expect(violations, name).toEqual([]);
-    } finally {
-      await axeContext.close();
-    }
-  }
+  const check = (name: string) => expectUsable(browser, page, `agent-${name}`, WIDTH);
 
   async function submit(button: string): Promise<number> {
     const posted = page.waitForResponse(

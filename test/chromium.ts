@@ -1,5 +1,8 @@
-import { existsSync } from "node:fs";
-import { type Browser, chromium } from "playwright-core";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { expect } from "vitest";
 
 /** Debian's Chromium, driven by playwright-core (`apt-get install -y chromium`). */
 const CHROMIUM = "/usr/bin/chromium";
@@ -33,4 +36,37 @@ export async function launchChromium(): Promise<Browser> {
       "--disable-sync",
     ],
   });
+}
+
+/** Where browser tests keep a screenshot of each page they check (git-ignored). */
+export const SHOTS = fileURLToPath(new URL("../test-artifacts/screenshots/", import.meta.url));
+
+const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+
+/**
+ * The page fits `width` without sideways scrolling, is kept as a screenshot, and axe finds nothing.
+ * Axe needs JavaScript: it runs in a JavaScript-enabled copy of the page, the tested one has none.
+ */
+export async function expectUsable(browser: Browser, page: Page, name: string, width: number): Promise<void> {
+  const scrollWidth = await page.locator("html").evaluate((html) => html.scrollWidth);
+  expect(scrollWidth, `${name}: page wider than the screen`).toBeLessThanOrEqual(width);
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: `${SHOTS}${name}.png`, fullPage: true });
+  const axeContext = await browser.newContext({ bypassCSP: true, viewport: { width, height: 844 } });
+  try {
+    const copy = await axeContext.newPage();
+    await copy.setContent(await page.content(), { waitUntil: "load" });
+    await copy.addScriptTag({ content: axeSource });
+    const violations = await copy.evaluate(async () => {
+      const axe = (
+        globalThis as unknown as {
+          axe: { run: () => Promise<{ violations: Array<{ id: string; nodes: unknown[] }> }> };
+        }
+      ).axe;
+      return (await axe.run()).violations.map((v) => `${v.id} (${v.nodes.length})`);
+    });
+    expect(violations, name).toEqual([]);
+  } finally {
+    await axeContext.close();
+  }
 }
