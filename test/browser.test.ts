@@ -156,7 +156,9 @@ describe.runIf(browserTestsRun("test/browser.test.ts"))(
       expect(ref).toBeDefined();
       expect(shown).toBe(fr["recover.case.ref"].replace("{ref}", ref!));
       // Plain words on when they will hear from us; the contact address shown masked.
-      expect(await page.locator("main").textContent()).toContain("2 jours ouvrables");
+      expect(await page.locator("main").textContent()).toContain(
+        "vous écrira à m••••k@c••••y.example d'ici jeudi 26 novembre à 14:00",
+      );
       expect(await page.locator("main").textContent()).not.toContain("maria.work@company.example");
 
       // The reference on screen is the case on file, and the contact address got it by mail.

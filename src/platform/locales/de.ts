@@ -119,7 +119,7 @@ export const de: Record<MessageKey, string> = {
   "recover.case.title": "Ihr Vorgang ist eröffnet",
   "recover.case.ref": "Ihre Vorgangsnummer: {ref}",
   "recover.case.by": "{team} schreibt Ihnen an {contact} bis {due}.",
-  "recover.case.when": "Wir schreiben Ihnen innerhalb von 2 Werktagen an {contact}.",
+  "recover.case.when": "Wir schreiben Ihnen an {contact}.",
   "recover.case.meanwhile":
     "Bis dahin müssen Sie nichts weiter tun. Wenn Sie wieder Zugriff auf eine Ihrer Ersatzadressen oder -nummern haben, können Sie Ihr Konto weiterhin selbst wiederherstellen.",
   "cases.status.title": "Ihr Vorgang",
@@ -203,7 +203,7 @@ export const de: Record<MessageKey, string> = {
     "Sesame: Das Passwort von {account} wurde über die Kontowiederherstellung geändert. Waren Sie das nicht? Kontaktieren Sie den Support: {helpUrl}",
   "mail.case.subject": "Ihr Support-Vorgang {ref}",
   "mail.case.body":
-    "Wir haben Ihre Anfrage erhalten. Ihre Vorgangsnummer lautet {ref}.\n\nJemand aus unserem Support-Team schreibt Ihnen innerhalb von 2 Werktagen an diese Adresse. Bewahren Sie diese Nummer auf und nennen Sie sie, wenn Sie uns kontaktieren. Hier können Sie Ihren Vorgang verfolgen:\n{statusUrl}",
+    "Wir haben Ihre Anfrage erhalten. Ihre Vorgangsnummer lautet {ref}.\n\nJemand aus unserem Support-Team schreibt Ihnen an diese Adresse. Bewahren Sie diese Nummer auf und nennen Sie sie, wenn Sie uns kontaktieren. Hier können Sie Ihren Vorgang verfolgen:\n{statusUrl}",
   "mail.case.contact_added.subject": "Ein weiterer Kontakt wurde Ihrem Vorgang {ref} hinzugefügt",
   "mail.case.contact_added.body":
     "Jemand hat eine weitere Adresse ({masked}) angegeben, um zu Ihrem Vorgang {ref} erreicht zu werden. Nichts wurde entfernt: Wir schreiben auch weiterhin Ihnen.\n\nWenn Sie davon nichts wissen, antworten Sie auf diese Nachricht oder sagen Sie es uns, wenn wir Sie kontaktieren.",

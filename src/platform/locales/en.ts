@@ -117,7 +117,7 @@ export const en = {
   "recover.case.title": "Your case is open",
   "recover.case.ref": "Your reference: {ref}",
   "recover.case.by": "{team} will write to you at {contact} by {due}.",
-  "recover.case.when": "We will write to you at {contact} within 2 working days.",
+  "recover.case.when": "We will write to you at {contact}.",
   "recover.case.meanwhile":
     "Meanwhile you do not need to do anything else. If you find one of your backup addresses or numbers again, you can still recover your account yourself.",
   "cases.status.title": "Your support case",
@@ -191,7 +191,7 @@ export const en = {
     "Sesame: the password of {account} was changed by account recovery. If this wasn't you, contact support: {helpUrl}",
   "mail.case.subject": "Your support case {ref}",
   "mail.case.body":
-    "We received your request. Your reference is {ref}.\n\nA person from our support team will write to you at this address within 2 working days. Keep this reference: give it if you contact us. You can follow your case here:\n{statusUrl}",
+    "We received your request. Your reference is {ref}.\n\nA person from our support team will write to you at this address. Keep this reference: give it if you contact us. You can follow your case here:\n{statusUrl}",
   "mail.case.contact_added.subject": "Another contact was added to your support case {ref}",
   "mail.case.contact_added.body":
     "Someone gave another address ({masked}) to reach them about your support case {ref}. Nothing was removed: we still write to you too.\n\nIf you don't know about this, reply to this message or mention it when we contact you.",

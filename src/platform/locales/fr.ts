@@ -118,7 +118,7 @@ export const fr: Record<MessageKey, string> = {
   "recover.case.title": "Votre dossier est ouvert",
   "recover.case.ref": "Votre référence : {ref}",
   "recover.case.by": "{team} vous écrira à {contact} d'ici {due}.",
-  "recover.case.when": "Nous vous écrirons à {contact} dans les 2 jours ouvrables.",
+  "recover.case.when": "Nous vous écrirons à {contact}.",
   "recover.case.meanwhile":
     "En attendant, vous n'avez rien d'autre à faire. Si vous retrouvez l'accès à l'une de vos adresses ou à l'un de vos numéros de secours, vous pouvez toujours récupérer votre compte vous-même.",
   "cases.status.title": "Votre dossier d'assistance",
@@ -198,7 +198,7 @@ export const fr: Record<MessageKey, string> = {
     "Sesame : le mot de passe de {account} a été changé par une récupération de compte. Si ce n'était pas vous, contactez l'assistance : {helpUrl}",
   "mail.case.subject": "Votre dossier d'assistance {ref}",
   "mail.case.body":
-    "Nous avons bien reçu votre demande. Votre référence est {ref}.\n\nUne personne de notre équipe d'assistance vous écrira à cette adresse dans les 2 jours ouvrables. Conservez cette référence : donnez-la si vous nous contactez. Vous pouvez suivre votre dossier ici :\n{statusUrl}",
+    "Nous avons bien reçu votre demande. Votre référence est {ref}.\n\nUne personne de notre équipe d'assistance vous écrira à cette adresse. Conservez cette référence : donnez-la si vous nous contactez. Vous pouvez suivre votre dossier ici :\n{statusUrl}",
   "mail.case.contact_added.subject": "Un autre contact a été ajouté à votre dossier {ref}",
   "mail.case.contact_added.body":
     "Quelqu'un a donné une autre adresse ({masked}) pour être contacté au sujet de votre dossier {ref}. Rien n'a été supprimé : nous continuons aussi à vous écrire.\n\nSi vous n'êtes pas au courant, répondez à ce message ou signalez-le quand nous vous contacterons.",

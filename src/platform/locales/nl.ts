@@ -118,7 +118,7 @@ export const nl: Record<MessageKey, string> = {
   "recover.case.title": "Uw dossier is geopend",
   "recover.case.ref": "Uw referentie: {ref}",
   "recover.case.by": "{team} schrijft u op {contact} uiterlijk {due}.",
-  "recover.case.when": "We schrijven u binnen 2 werkdagen op {contact}.",
+  "recover.case.when": "We schrijven u op {contact}.",
   "recover.case.meanwhile":
     "Intussen hoeft u niets anders te doen. Kunt u weer bij een van uw herstel-e-mailadressen of -nummers, dan kunt u uw account nog altijd zelf herstellen.",
   "cases.status.title": "Uw dossier",
@@ -196,7 +196,7 @@ export const nl: Record<MessageKey, string> = {
     "Sesame: het wachtwoord van {account} is gewijzigd via accountherstel. Was u dit niet? Neem contact op met de helpdesk: {helpUrl}",
   "mail.case.subject": "Uw helpdeskdossier {ref}",
   "mail.case.body":
-    "We hebben uw verzoek ontvangen. Uw referentie is {ref}.\n\nEen medewerker van onze helpdesk mailt u binnen 2 werkdagen op dit adres. Bewaar deze referentie en geef die door als u contact met ons opneemt. U kunt uw dossier hier volgen:\n{statusUrl}",
+    "We hebben uw verzoek ontvangen. Uw referentie is {ref}.\n\nEen medewerker van onze helpdesk mailt u op dit adres. Bewaar deze referentie en geef die door als u contact met ons opneemt. U kunt uw dossier hier volgen:\n{statusUrl}",
   "mail.case.contact_added.subject": "Er is een ander contactadres toegevoegd aan uw dossier {ref}",
   "mail.case.contact_added.body":
     "Iemand gaf een ander adres ({masked}) op om bereikt te worden over uw dossier {ref}. Er is niets verwijderd: we schrijven u ook verder.\n\nWist u hier niets van? Antwoord dan op dit bericht of meld het wanneer we contact met u opnemen.",
