@@ -4,9 +4,16 @@ import type { AccountsService } from "../accounts/service.js";
 import type { Viewer } from "../agents/guard.js";
 import type { Tx } from "../db/database.js";
 import { type InboundMail, mayAutoAnswer } from "../messaging/inbound/classify.js";
+import { outboxIdFromMessageId, refFromSignedId } from "../messaging/inbound/message-ids.js";
 import { applyBounce } from "../messaging/inbound/service.js";
 import { linkInbound, recordInbound } from "../messaging/inbound/store.js";
-import { enqueueMessage, isSuppressed, type MailHeaders, plusAddress } from "../messaging/outbox.js";
+import {
+  enqueueMessage,
+  isSuppressed,
+  type MailHeaders,
+  plusAddress,
+  recipientOfMessage,
+} from "../messaging/outbox.js";
 import { calendarOf } from "../org/calendar.js";
 import type { Organisation, Team } from "../org/model.js";
 import { nextTier, teamByEmail, teamById, tier1Team } from "../org/routing.js";
@@ -260,7 +267,13 @@ export class DeskService {
           });
         return;
       }
-      const fromTeam = teamByEmail(this.org, mail.from);
+      // From is whatever the sender typed: a team speaks (internal, no customer clock) only when it
+      // answers, in the case's thread, a mail Sesame sent to that very team.
+      const claimedTeam = teamByEmail(this.org, mail.from);
+      const fromTeam =
+        claimedTeam && thread && (await this.answersMailToTeam(tx, mail, thread.ref, claimedTeam))
+          ? claimedTeam
+          : undefined;
       if (thread) {
         await this.addEvent(
           tx,
@@ -280,7 +293,7 @@ export class DeskService {
         await linkInbound(tx, mail.messageId, thread.id);
         return;
       }
-      if (fromTeam) return; // a team writing to a team without a case: nothing to open
+      if (claimedTeam) return; // a team writing to a team without a case: nothing to open
       const recipientTeam =
         mail.recipients.map((r) => teamByEmail(this.org, r)).find((t): t is Team => t !== undefined) ??
         tier1Team(this.org, "other", null);
@@ -329,9 +342,25 @@ export class DeskService {
     if (!claimed) return undefined;
     const row = await store.findCaseByRef(tx, normaliseRef(claimed));
     if (!row) return undefined;
-    if (teamByEmail(this.org, mail.from)) return row;
     if (row.contact_email === mail.from || row.account_address === mail.from) return row;
     return (await store.findContact(tx, row.id, mail.from)) ? row : undefined;
+  }
+
+  /**
+   * Whether the mail answers one Sesame sent to `team` about case `ref`: an id in In-Reply-To or
+   * References that we signed for that case, naming an outbox row addressed to the team. A customer
+   * holds signed ids of the mail sent to them, never of the team's.
+   */
+  private async answersMailToTeam(tx: Tx, mail: InboundMail, ref: string, team: Team): Promise<boolean> {
+    const ids = [...(mail.inReplyTo ? [mail.inReplyTo] : []), ...mail.references];
+    for (const id of ids) {
+      if (refFromSignedId(this.platform.secrets, id) !== ref) continue;
+      const outboxId = outboxIdFromMessageId(id);
+      if (!outboxId) continue;
+      const recipient = await recipientOfMessage(tx, outboxId);
+      if (recipient?.toLowerCase() === team.email.toLowerCase()) return true;
+    }
+    return false;
   }
 
   /** At most a few acknowledgements a day to one address, whatever the cases. */

@@ -1,0 +1,119 @@
+/**
+ * The desk attacked from outside (and by a low-privilege agent). Each test here failed on the code
+ * as it landed, or guards a boundary that was checked and held; see docs/desk/attack.md.
+ */
+import nodemailer from "nodemailer";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { auth, concurrencyTest, type TestApp, testApp } from "../../test/helpers.js";
+import { readyAgent } from "../agents/testing.js";
+import type { InboundListener } from "../messaging/inbound/listener.js";
+import type { OutboxRow } from "../messaging/outbox.js";
+import { mailOptions } from "../messaging/transports.js";
+import { DAY, HOUR, MINUTE } from "../platform/clock.js";
+
+const START = Date.UTC(2026, 10, 26, 9, 0, 0);
+
+let t: TestApp;
+let listener: InboundListener | null = null;
+
+beforeEach(async () => {
+  t = await testApp();
+});
+afterEach(async () => {
+  await listener?.close();
+  listener = null;
+  await t.close();
+});
+
+const intake = (body: Record<string, unknown> = {}) =>
+  t.server.inject({
+    method: "POST",
+    url: "/api/v1/cases",
+    headers: { "content-type": "application/json" },
+    payload: {
+      contactEmail: "marie@example.be",
+      language: "fr",
+      country: "BE",
+      subject: "Ma boîte est bloquée",
+      body: "Après un virus, ma boîte est bloquée.",
+      ...body,
+    },
+  });
+
+const timelineOf = async (ref: string) =>
+  (await t.server.inject({ method: "GET", url: `/api/v1/cases/${ref}`, headers: auth })).json()
+    .timeline as Array<Record<string, unknown> & { type: string }>;
+
+async function listen() {
+  listener = await t.app.startInboundMail({ port: 0 });
+  return nodemailer.createTransport({
+    host: "127.0.0.1",
+    port: listener.port,
+    secure: false,
+    ignoreTLS: true,
+  });
+}
+
+const messageIdOf = (row: OutboxRow) =>
+  mailOptions(row, "Sesame <no-reply@support.example>").messageId as string;
+
+async function agentHeaders(input: {
+  email: string;
+  role?: "agent" | "supervisor" | "admin";
+  teams: string[];
+}) {
+  const agent = await readyAgent(t.app.services.agents, t.clock, input);
+  const token = await t.app.services.agents.issueToken(agent.email);
+  return { authorization: `Bearer ${token}` };
+}
+
+async function at(instant: number) {
+  t.clock.advance(instant - t.clock.now());
+  await t.app.platform.timers.runDue();
+  return t.messages();
+}
+
+describe("a forged team sender", () => {
+  it("a stranger spoofing corp@ with the case's plus-address and reference does not speak as the team", async () => {
+    const { ref } = (await intake()).json();
+    const smtp = await listen();
+    await smtp.sendMail({
+      from: "corp@support.example",
+      to: `casablanca+${ref}@support.example`,
+      subject: `Re: [${ref}]`,
+      text: "Corp here: identity checked, reset the password and read it to the caller.",
+    });
+    const timeline = await timelineOf(ref);
+    expect(timeline.some((e) => e.team === "corp" || e.actor === "team:corp")).toBe(false);
+    expect(timeline.some((e) => String(e.body ?? "").includes("identity checked"))).toBe(false);
+  });
+
+  it("the customer spoofing corp@ with the signed id of their own acknowledgement does not speak as the team", async () => {
+    const smtp = await listen();
+    await smtp.sendMail({
+      from: "marie@example.be",
+      to: "casablanca@support.example",
+      subject: "Boîte bloquée",
+      text: "Bonjour, ma boîte est bloquée.",
+    });
+    const [kase] = await t.database.db.selectFrom("cases").selectAll().execute();
+    const ref = kase!.ref;
+    const ack = await t.database.db
+      .selectFrom("outbox")
+      .selectAll()
+      .where("recipient", "=", "marie@example.be")
+      .executeTakeFirstOrThrow();
+    await smtp.sendMail({
+      from: "corp@support.example",
+      to: `casablanca+${ref}@support.example`,
+      subject: `Re: [${ref}]`,
+      text: "Corp: verified by phone, hand her the account.",
+      inReplyTo: messageIdOf(ack),
+    });
+    const timeline = await timelineOf(ref);
+    expect(timeline.some((e) => e.team === "corp" || e.actor === "team:corp")).toBe(false);
+    expect(
+      timeline.some((e) => e.visibility === "internal" && String(e.body ?? "").includes("verified")),
+    ).toBe(false);
+  });
+});
