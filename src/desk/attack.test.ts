@@ -117,3 +117,32 @@ describe("a forged team sender", () => {
     ).toBe(false);
   });
 });
+
+describe("Sesame must not be made to mail a third party again and again", () => {
+  it("contact-added notices to one address are capped across cases, not only per case", async () => {
+    const victim = "victim@example.org";
+    const desk = t.app.services.desk;
+    const web = (contactEmail: string, address: string) =>
+      desk.openFromWeb(
+        { contactEmail, address, language: "en", country: "GB", subject: "x", body: "y" },
+        "web",
+      );
+    // Five cases whose first contact is the victim (the per-contact intake cap allows five an hour).
+    for (let i = 0; i < 5; i++) await web(victim, `target${i}@example.net`);
+    // Then every hour, a fresh stranger joins each of them: each join notices the first contact.
+    let stranger = 0;
+    for (let hour = 1; hour <= 10; hour++) {
+      t.clock.advance(HOUR + MINUTE);
+      for (let i = 0; i < 5; i++) await web(`stranger${stranger++}@example.com`, `target${i}@example.net`);
+    }
+    const toVictim = (await t.messages()).filter((m) => m.recipient === victim);
+    expect(toVictim.length).toBeLessThanOrEqual(10);
+    // The ones not mailed still show on the victim's status pages (the owner's other way to know).
+    const notices = await t.database.db
+      .selectFrom("case_events")
+      .select("id")
+      .where("type", "=", "case.contact_added_notice")
+      .execute();
+    expect(notices).toHaveLength(50);
+  });
+});
