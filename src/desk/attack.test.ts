@@ -146,3 +146,29 @@ describe("Sesame must not be made to mail a third party again and again", () => 
     expect(notices).toHaveLength(50);
   });
 });
+
+describe("the customer clock", () => {
+  it("keeps running after a reopen: a case resolved on day 1 and reopened on day 2 is raised at day 3", async () => {
+    const { ref } = (await intake()).json();
+    const headers = await agentHeaders({
+      email: "sup@desk.example",
+      role: "supervisor",
+      teams: ["casablanca"],
+    });
+    const ack = (await t.messages()).find((m) => m.recipient === "marie@example.be")!;
+    const statusPath = /\/cases\/[^\s]+token=[^\s&]+/.exec(ack.body)![0];
+    const token = new URL(`http://x${statusPath}`).searchParams.get("token")!;
+    await at(START + 2 * HOUR);
+    expect(
+      (await t.server.inject({ method: "POST", url: `/api/v1/cases/${ref}/resolve`, headers })).statusCode,
+    ).toBe(200);
+    t.clock.advance(DAY);
+    await t.app.services.desk.replyFromStatusPage(ref, token, "Still locked out.");
+    expect((await timelineOf(ref)).some((e) => e.type === "reopened")).toBe(true);
+    await at(START + 3 * DAY + MINUTE);
+    const breaches = (await timelineOf(ref)).filter(
+      (e) => e.type === "sla_breached" && e.deadline === "customerClock",
+    );
+    expect(breaches).toHaveLength(1);
+  });
+});

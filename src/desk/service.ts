@@ -387,6 +387,24 @@ export class DeskService {
       });
   }
 
+  /**
+   * A reopened case: the customer clock never paused, so the next limit it has not passed yet (a
+   * limit passed while the case was resolved fires at once) is due from the first attempt again.
+   */
+  private async resumeCustomerClock(tx: Tx, row: CaseRow): Promise<void> {
+    const limits = this.org.customerClockLimitsMs;
+    const passed = (await store.eventsOf(tx, row.id)).filter(
+      (e) =>
+        e.type === "sla_breached" &&
+        (JSON.parse(e.detail) as { deadline?: string }).deadline === "customerClock",
+    ).length;
+    const next = limits[passed];
+    if (next !== undefined)
+      await this.timers.schedule(tx, TIMER.customerClock, row.id, Number(row.first_attempt_at) + next, {
+        index: passed,
+      });
+  }
+
   /** Deadlines of the case's current tier, counted from `from` in its team's business hours. */
   private async setTierDeadlines(tx: Tx, row: CaseRow, from: number): Promise<void> {
     const targets = slaTargets(this.org, row.tier, row.priority, this.team(row.team));
@@ -460,6 +478,7 @@ export class DeskService {
       await this.voidSurvey(tx, row.id, now);
       await this.addEvent(tx, row.id, "reopened", "system", {});
       await this.setTierDeadlines(tx, row, now);
+      await this.resumeCustomerClock(tx, row);
       return;
     }
     if (row.status === "waiting") {
