@@ -172,3 +172,48 @@ describe("the customer clock", () => {
     expect(breaches).toHaveLength(1);
   });
 });
+
+describe("calls", () => {
+  it("one number in several formats lands on one case", async () => {
+    const refs = new Set<string>();
+    for (const callerNumber of [
+      "+32 470 12 34 56",
+      "tel:+32-470-12-34-56",
+      "0032 470 12 34 56",
+      "0470 12 34 56",
+    ]) {
+      const response = await t.server.inject({
+        method: "POST",
+        url: "/api/v1/calls",
+        headers: { "content-type": "application/json", ...auth },
+        payload: { callerNumber, language: "fr", centre: "casablanca" },
+      });
+      expect(response.statusCode, callerNumber).toBe(201);
+      refs.add(response.json().caseRef);
+    }
+    expect(refs.size).toBe(1);
+  });
+
+  concurrencyTest("two calls from one new number at the same time open one case", async () => {
+    const desk = t.app.services.desk;
+    const call = () =>
+      desk.logCall(
+        { callerNumber: "+32 470 99 88 77", language: "fr", centre: "casablanca" },
+        { kind: "system" },
+      );
+    const results = await Promise.all([call(), call(), call()]);
+    expect(new Set(results.map((r) => r.caseRef)).size).toBe(1);
+    expect(await t.database.db.selectFrom("cases").select("id").execute()).toHaveLength(1);
+  });
+
+  concurrencyTest("two web intakes for one address at the same time open one case", async () => {
+    const results = await Promise.all([
+      intake({ contactEmail: "a@example.be", address: "same@example.be" }),
+      intake({ contactEmail: "b@example.be", address: "same@example.be" }),
+      intake({ contactEmail: "c@example.be", address: "same@example.be" }),
+    ]);
+    expect(results.map((r) => r.statusCode)).toEqual([201, 201, 201]);
+    expect(new Set(results.map((r) => r.json().ref)).size).toBe(1);
+    expect(await t.database.db.selectFrom("case_contacts").select("id").execute()).toHaveLength(3);
+  });
+});

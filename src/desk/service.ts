@@ -1,5 +1,5 @@
 import Holidays from "date-holidays";
-import { parsePhoneNumberFromString } from "libphonenumber-js";
+import { type CountryCode, parsePhoneNumberFromString } from "libphonenumber-js";
 import type { AccountsService } from "../accounts/service.js";
 import type { Viewer } from "../agents/guard.js";
 import type { Tx } from "../db/database.js";
@@ -195,7 +195,11 @@ export class DeskService {
 
   /** A call event from the phone system: on the caller's open case, or on a new one. Never lost. */
   async logCall(input: CallIntake, actor: Actor): Promise<{ callId: string; caseRef: string }> {
-    const phone = parsePhoneNumberFromString(input.callerNumber.trim());
+    // A national form (0470 …, 0032 470 …) is read in the installation's country, as everywhere else.
+    const phone = parsePhoneNumberFromString(
+      input.callerNumber.trim(),
+      (this.platform.config.defaultCountry ?? undefined) as CountryCode | undefined,
+    );
     if (!phone?.isValid()) throw new AppError("ERR_PHONE_INVALID");
     const number = phone.number;
     const centre = teamById(this.org, input.centre);
