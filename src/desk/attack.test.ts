@@ -5,7 +5,8 @@
 import nodemailer from "nodemailer";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { auth, concurrencyTest, type TestApp, testApp } from "../../test/helpers.js";
-import { readyAgent } from "../agents/testing.js";
+import { AGENT_SESSION_COOKIE } from "../agents/guard.js";
+import { agentSession, readyAgent } from "../agents/testing.js";
 import type { InboundListener } from "../messaging/inbound/listener.js";
 import type { OutboxRow } from "../messaging/outbox.js";
 import { mailOptions } from "../messaging/transports.js";
@@ -215,5 +216,182 @@ describe("calls", () => {
     expect(results.map((r) => r.statusCode)).toEqual([201, 201, 201]);
     expect(new Set(results.map((r) => r.json().ref)).size).toBe(1);
     expect(await t.database.db.selectFrom("case_contacts").select("id").execute()).toHaveLength(3);
+  });
+});
+
+/** A signed-in agent's browser: session cookie plus the CSRF cookie and token of a page shown. */
+async function consoleOf(input: { email: string; role?: "agent" | "supervisor" | "admin"; teams: string[] }) {
+  const { agents } = t.app.services;
+  const agent = await readyAgent(agents, t.clock, input);
+  const session = await agentSession(agents, t.clock, agent);
+  const form = await t.server.inject({ url: "/agent/signin" });
+  const csrfCookie = String(form.headers["set-cookie"]).split(";")[0]!;
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(form.body)![1]!;
+  const cookie = `${AGENT_SESSION_COOKIE}=${session}; ${csrfCookie}`;
+  return {
+    get: (url: string) => t.server.inject({ url, headers: { cookie } }),
+    post: (url: string, fields: Record<string, string>, token: string | null = csrf) =>
+      t.server.inject({
+        method: "POST",
+        url,
+        headers: { cookie, "content-type": "application/x-www-form-urlencoded" },
+        payload: new URLSearchParams({ ...(token === null ? {} : { _csrf: token }), ...fields }).toString(),
+      }),
+  };
+}
+
+describe("boundaries that held", () => {
+  it("an agent of another team can neither read nor act on a case, through any route, and search hides it", async () => {
+    const { ref } = (await intake({ contactEmail: "ana@example.es", language: "es", country: "ES" })).json();
+    const before = (await timelineOf(ref)).length;
+    const headers = await agentHeaders({ email: "youssef@desk.example", teams: ["casablanca"] });
+    const json = { ...headers, "content-type": "application/json" };
+    for (const [method, url, payload] of [
+      ["GET", `/api/v1/cases/${ref}`, undefined],
+      ["GET", "/api/v1/teams/dublin/queue", undefined],
+      ["POST", `/api/v1/cases/${ref}/messages`, { body: "hi", visibility: "public" }],
+      ["POST", `/api/v1/cases/${ref}/messages`, { body: "hi", visibility: "internal" }],
+      ["POST", `/api/v1/cases/${ref}/escalate`, { reason: "x" }],
+      ["POST", `/api/v1/cases/${ref}/resolve`, undefined],
+    ] as const) {
+      const response = await t.server.inject({
+        method,
+        url,
+        headers: payload ? json : headers,
+        ...(payload ? { payload } : {}),
+      });
+      expect(response.statusCode, `${method} ${url}`).toBe(403);
+    }
+    const browser = await consoleOf({ email: "karim@desk.example", teams: ["casablanca"] });
+    expect((await browser.get(`/agent/cases/${ref}`)).statusCode).toBe(403);
+    expect((await browser.get("/agent/teams/dublin")).statusCode).toBe(403);
+    for (const action of ["reply", "note", "call", "escalate", "reassign", "resolve"])
+      expect(
+        (await browser.post(`/agent/cases/${ref}/${action}`, { body: "x", reason: "x", team: "casablanca" }))
+          .statusCode,
+        action,
+      ).toBe(403);
+    for (const q of [ref, "ana@example.es"]) {
+      const page = await browser.get(`/agent/search?q=${encodeURIComponent(q)}`);
+      expect(page.statusCode).toBe(200);
+      expect(page.body).not.toContain(`/agent/cases/${ref}`);
+    }
+    expect(await timelineOf(ref)).toHaveLength(before);
+    expect(await t.messages()).not.toContainEqual(
+      expect.objectContaining({ recipient: "dublin@support.example" }),
+    );
+  });
+
+  it("an agent cannot reassign, even on their own team's case; console posts need the CSRF token", async () => {
+    const { ref } = (await intake()).json();
+    const browser = await consoleOf({ email: "youssef@desk.example", teams: ["casablanca"] });
+    expect(
+      (await browser.post(`/agent/cases/${ref}/reassign`, { team: "corp", reason: "skip the queue" }))
+        .statusCode,
+    ).toBe(403);
+    expect((await browser.post(`/agent/cases/${ref}/resolve`, {}, null)).statusCode).toBe(403);
+    expect((await browser.post(`/agent/cases/${ref}/resolve`, {}, "forged")).statusCode).toBe(403);
+    const [row] = await t.database.db.selectFrom("cases").selectAll().execute();
+    expect(row).toMatchObject({ team: "casablanca", status: "open" });
+  });
+
+  it("every agent read and act is audited", async () => {
+    const { ref } = (await intake()).json();
+    const browser = await consoleOf({ email: "youssef@desk.example", teams: ["casablanca"] });
+    await browser.get("/agent/teams/casablanca");
+    await browser.get(`/agent/search?q=${ref}`);
+    await browser.get(`/agent/cases/${ref}`);
+    await browser.post(`/agent/cases/${ref}/note`, { body: "checked id" });
+    await browser.post(`/agent/cases/${ref}/call`, { body: "called back" });
+    await browser.post(`/agent/cases/${ref}/reply`, { body: "hello" });
+    await browser.post(`/agent/cases/${ref}/resolve`, {});
+    const types = (
+      await t.database.db
+        .selectFrom("audit_log")
+        .select(["type", "actor"])
+        .where("actor", "like", "agent:%")
+        .execute()
+    ).map((e) => e.type);
+    for (const type of [
+      "queue.read",
+      "case.search",
+      "case.read",
+      "case.note",
+      "case.call_logged",
+      "case.reply",
+      "case.resolved",
+    ])
+      expect(types, type).toContain(type);
+  });
+
+  it("a customer's markup is text in the console, on the status page and in our mail", async () => {
+    const evil = `<img src=x onerror=alert(1)><script>alert(2)</script>`;
+    const { ref } = (await intake({ subject: evil, body: evil })).json();
+    const ack = (await t.messages()).find((m) => m.recipient === "marie@example.be")!;
+    expect(ack.subject).not.toContain("<");
+    expect(ack.body).not.toContain("<script>");
+    const statusPath = /\/cases\/[^\s]+token=[^\s&]+/.exec(ack.body)![0];
+    const token = new URL(`http://x${statusPath}`).searchParams.get("token")!;
+    await t.app.services.desk.replyFromStatusPage(ref, token, evil);
+    const status = await t.server.inject({ url: statusPath });
+    expect(status.statusCode).toBe(200);
+    expect(status.body).not.toContain("<script>alert");
+    expect(status.body).toContain("&lt;script>alert(2)");
+    const browser = await consoleOf({ email: "youssef@desk.example", teams: ["casablanca"] });
+    const page = await browser.get(`/agent/cases/${ref}`);
+    expect(page.body).not.toContain("<script>alert");
+    expect(page.body).not.toContain("<img src=x");
+    const search = await browser.get(`/agent/search?q=${encodeURIComponent(evil)}`);
+    expect(search.body).not.toContain("<script>alert");
+  });
+
+  it("a status page or its reply with another case's reference and a valid token shows and records nothing", async () => {
+    const mine = (
+      await intake({ contactEmail: "mallory@example.org", address: "mallory@example.org" })
+    ).json();
+    const theirs = (await intake()).json();
+    const ack = (await t.messages()).find((m) => m.recipient === "mallory@example.org")!;
+    const token = new URL(`http://x${/\/cases\/[^\s]+token=[^\s&]+/.exec(ack.body)![0]}`).searchParams.get(
+      "token",
+    )!;
+    expect((await t.server.inject({ url: `/cases/${theirs.ref}?token=${token}` })).statusCode).toBe(404);
+    await expect(t.app.services.desk.replyFromStatusPage(theirs.ref, token, "hijack")).rejects.toMatchObject({
+      code: "ERR_NOT_FOUND",
+    });
+    expect((await timelineOf(theirs.ref)).some((e) => e.body === "hijack")).toBe(false);
+    expect(mine.ref).not.toBe(theirs.ref);
+  });
+
+  it("our own mail coming back, another Sesame's acknowledgement and a list post open nothing and get no answer", async () => {
+    const smtp = await listen();
+    const { ref } = (await intake()).json();
+    const ownAck = await t.database.db
+      .selectFrom("outbox")
+      .selectAll()
+      .where("recipient", "=", "marie@example.be")
+      .executeTakeFirstOrThrow();
+    // Our acknowledgement, delivered back to us (a contact that forwards everything to the team).
+    await smtp.sendMail({
+      ...mailOptions(ownAck, "Sesame <no-reply@support.example>"),
+      envelope: { from: "no-reply@support.example", to: "casablanca@support.example" },
+    });
+    await smtp.sendMail({
+      from: "help@other-sesame.example",
+      to: "casablanca@support.example",
+      subject: "Your support case SES-ABCD-EFGH",
+      text: "We received your message.",
+      headers: { "Auto-Submitted": "auto-replied" },
+    });
+    await smtp.sendMail({
+      from: "someone@lists.example",
+      to: "casablanca@support.example",
+      subject: "[list] hello",
+      text: "A list post.",
+      headers: { "List-Id": "<list.lists.example>", Precedence: "list" },
+    });
+    expect(await t.database.db.selectFrom("cases").select("id").execute()).toHaveLength(1);
+    const sent = (await t.messages()).map((m) => m.recipient);
+    expect(sent.filter((r) => r !== "marie@example.be")).toEqual([]);
+    expect((await timelineOf(ref)).filter((e) => e.type === "message_in")).toHaveLength(1);
   });
 });
