@@ -4,7 +4,7 @@
  */
 import nodemailer from "nodemailer";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { auth, concurrencyTest, type TestApp, testApp } from "../../test/helpers.js";
+import { auth, concurrencyTest, createAccount, type TestApp, testApp } from "../../test/helpers.js";
 import { AGENT_SESSION_COOKIE } from "../agents/guard.js";
 import { agentSession, readyAgent } from "../agents/testing.js";
 import type { InboundListener } from "../messaging/inbound/listener.js";
@@ -393,5 +393,26 @@ describe("boundaries that held", () => {
     const sent = (await t.messages()).map((m) => m.recipient);
     expect(sent.filter((r) => r !== "marie@example.be")).toEqual([]);
     expect((await timelineOf(ref)).filter((e) => e.type === "message_in")).toHaveLength(1);
+  });
+});
+
+describe("telling accounts apart through POST /api/v1/cases", () => {
+  it("a case about an address with an account and one without do the same work and answer alike", async () => {
+    await createAccount(t, { address: "known@sesame.test", locale: "fr", country: "BE" });
+    const work = async (address: string, contactEmail: string) => {
+      const audits = async () => (await t.database.db.selectFrom("audit_log").select("seq").execute()).length;
+      const before = await audits();
+      const response = await intake({ address, contactEmail });
+      return {
+        status: response.statusCode,
+        keys: Object.keys(response.json()).sort(),
+        team: response.json().team,
+        headers: Object.keys(response.headers).sort(),
+        audits: (await audits()) - before,
+      };
+    };
+    const known = await work("known@sesame.test", "a@example.be");
+    const unknown = await work("unknown@sesame.test", "b@example.be");
+    expect(unknown).toEqual(known);
   });
 });

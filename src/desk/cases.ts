@@ -3,7 +3,7 @@ import { lockKey, type Tx } from "../db/database.js";
 import type { CasesTable } from "../db/schema.js";
 import { enqueueMessage, type MailHeaders } from "../messaging/outbox.js";
 import { DAY, HOUR } from "../platform/clock.js";
-import { auditAccount, type Platform } from "../platform/context.js";
+import { auditSubject, type Platform } from "../platform/context.js";
 import { type Locale, type MessageKey, pickLocale, translator } from "../platform/i18n.js";
 import { newCaseRef, newId } from "../platform/ids.js";
 import { randomToken } from "../platform/secrets.js";
@@ -190,13 +190,13 @@ export class CasesService {
         }),
       });
       await this.hooks.opened(tx, row);
-      if (opening.accountId) {
-        await auditAccount(this.platform, tx, opening.accountId, {
-          type: "case.opened",
-          actor: opening.actor,
-          detail: { ref, source: opening.source },
-        });
-      }
+      // Recorded for an address without an account too: the same work, so timing tells nothing.
+      await auditSubject(
+        this.platform,
+        tx,
+        { accountId: opening.accountId, address: opening.accountAddress },
+        { type: "case.opened", actor: opening.actor, detail: { ref, source: opening.source } },
+      );
       summary = { id, ref, team: placement.team, firstAttemptAt: opening.firstAttemptAt, created: true };
     }
     if (!opening.contactEmail) return { ...summary, contactId: null, contactAdded: false };
