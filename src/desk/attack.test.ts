@@ -148,6 +148,43 @@ describe("Sesame must not be made to mail a third party again and again", () => 
   });
 });
 
+describe("escalation mail to a stranger's address", () => {
+  it("cases naming one address as contact do not turn their escalations into a stream of mail to it", async () => {
+    const victim = "victim@example.org";
+    const desk = t.app.services.desk;
+    // Ten hours of intakes naming the victim (the per-contact cap allows five an hour): 50 cases.
+    for (let hour = 0; hour < 10; hour++) {
+      for (let i = 0; i < 5; i++)
+        await desk.openFromWeb(
+          {
+            contactEmail: victim,
+            address: `t${hour}-${i}@example.net`,
+            language: "fr",
+            country: "BE",
+            subject: "x",
+            body: "y",
+          },
+          "web",
+        );
+      t.clock.advance(HOUR + MINUTE);
+    }
+    for (let day = 1; day <= 4; day++) await at(START + day * DAY);
+    const escalated = (await t.messages()).filter(
+      (m) => m.recipient === victim && /nouvelle équipe/.test(m.subject ?? ""),
+    );
+    // Five a day at most over the four days (it was 100).
+    expect(escalated.length).toBeLessThanOrEqual(4 * 5);
+    // What was not mailed is still on each case's status page for that contact.
+    const onPages = await t.database.db
+      .selectFrom("case_events")
+      .select("id")
+      .where("type", "=", "message_out")
+      .where("detail", "like", "%desk.mail.escalated%")
+      .execute();
+    expect(onPages.length).toBeGreaterThan(50);
+  });
+});
+
 describe("the customer clock", () => {
   it("keeps running after a reopen: a case resolved on day 1 and reopened on day 2 is raised at day 3", async () => {
     const { ref } = (await intake()).json();

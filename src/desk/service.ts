@@ -73,6 +73,8 @@ export type Actor = Viewer | { kind: "system" };
 const ACKS_PER_SENDER_PER_DAY = 5;
 /** New cases from one contact address per hour through the public form. */
 const CASES_PER_CONTACT_PER_HOUR = 5;
+/** "Your case is with a new team" mails to one address per day, across cases. */
+const ESCALATION_MAILS_PER_ADDRESS_PER_DAY = 5;
 /** Survey mail: a day after resolution. */
 const SURVEY_DELAY_MS = DAY;
 
@@ -643,10 +645,21 @@ export class DeskService {
   private async tellCustomer(tx: Tx, row: CaseRow, team: Team) {
     const contacts = (await store.contactsOf(tx, row.id)).slice(0, MAILED_CONTACTS_PER_CASE);
     const due = nearest(dueOf(row));
+    const now = this.platform.clock.now();
     for (const contact of contacts) {
       if (await isSuppressed(tx, contact.email)) continue;
       const locale = pickLocale(row.locale);
+      // Anyone may name an address as their contact on many cases: a few of these mails a day per
+      // address, whatever the cases; past that the news is on the contact's status page only.
+      const mail = await countAct(
+        tx,
+        `case-escalated:${this.platform.secrets.hmac(`case-escalated:${contact.email}`)}`,
+        now,
+        DAY,
+        ESCALATION_MAILS_PER_ADDRESS_PER_DAY,
+      );
       await this.cases.writeToContact(tx, row, contact, locale, {
+        mail,
         subjectKey: "desk.mail.escalated.subject",
         bodyKey: due < NO_DEADLINE ? "desk.mail.escalated.body" : "desk.mail.escalated.body_nodue",
         params: {
