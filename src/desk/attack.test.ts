@@ -453,3 +453,15 @@ describe("telling accounts apart through POST /api/v1/cases", () => {
     expect(unknown).toEqual(known);
   });
 });
+
+describe("console answers tell the truth", () => {
+  it("an agent who escalates their case out of their team is not told 'forbidden' for a change that was made", async () => {
+    const { ref } = (await intake()).json();
+    const browser = await consoleOf({ email: "youssef@desk.example", teams: ["casablanca"] });
+    const response = await browser.post(`/agent/cases/${ref}/escalate`, { reason: "needs the country team" });
+    const [row] = await t.database.db.selectFrom("cases").selectAll().execute();
+    expect(row).toMatchObject({ team: "belux", tier: 2 });
+    expect(response.statusCode).toBe(303);
+    expect(response.headers.location).toBe("/agent");
+  });
+});

@@ -331,7 +331,15 @@ export async function deskConsole(app: FastifyInstance, opts: { desk: DeskServic
           });
           return showCase(request, reply, request.params.ref, { error: message, status: error.statusCode });
         }
-        return showCase(request, reply, request.params.ref, { notice: ctx.t(done) });
+        try {
+          return await showCase(request, reply, request.params.ref, { notice: ctx.t(done) });
+        } catch (error) {
+          // The act moved the case out of the agent's teams (an escalation): it was done, so no
+          // "forbidden" page; back to the queue.
+          if (isAppError(error) && error.code === "ERR_FORBIDDEN")
+            return reply.code(303).header("location", "/agent").send();
+          throw error;
+        }
       },
     );
   const text = (body: FormBody, field: string, max = 20_000) => {
