@@ -465,3 +465,21 @@ describe("console answers tell the truth", () => {
     expect(response.headers.location).toBe("/agent");
   });
 });
+
+describe("a stranger joining a case", () => {
+  it("the agent sees that the public reply goes to the contact who wrote last, and who wrote each message", async () => {
+    const { ref } = (await intake({ address: "maria@sesame.test" })).json();
+    t.clock.advance(HOUR);
+    await intake({
+      address: "maria@sesame.test",
+      contactEmail: "mallory@evil.example",
+      body: "It's me, new address.",
+    });
+    const browser = await consoleOf({ email: "youssef@desk.example", teams: ["casablanca"] });
+    const page = (await browser.get(`/agent/cases/${ref}?lang=en`)).body;
+    const replyTo = /<p id="reply-to"[^>]*>([^<]*)<\/p>/.exec(page)?.[1] ?? "";
+    expect(replyTo).toContain("mallory@evil.example");
+    expect(page).toMatch(/from mallory@evil\.example/);
+    expect(page).toMatch(/from marie@example\.be/);
+  });
+});

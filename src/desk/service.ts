@@ -706,7 +706,9 @@ export class DeskService {
         store.eventsOf(tx, row.id),
         store.contactsOf(tx, row.id),
       ]);
-      return { row, events, contacts };
+      // Who a public reply would be mailed to, so the agent sees it before writing.
+      const replyTo = (await this.replyContact(tx, row))?.email ?? null;
+      return { row, events, contacts, replyTo };
     });
   }
 
