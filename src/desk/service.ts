@@ -6,14 +6,8 @@ import type { Tx } from "../db/database.js";
 import { type InboundMail, mayAutoAnswer } from "../messaging/inbound/classify.js";
 import { outboxIdFromMessageId, refFromSignedId } from "../messaging/inbound/message-ids.js";
 import { applyBounce } from "../messaging/inbound/service.js";
-import { linkInbound, recordInbound } from "../messaging/inbound/store.js";
-import {
-  enqueueMessage,
-  isSuppressed,
-  type MailHeaders,
-  plusAddress,
-  recipientOfMessage,
-} from "../messaging/outbox.js";
+import { linkInbound, outboxEmailRecipient, recordInbound } from "../messaging/inbound/store.js";
+import { enqueueMessage, isSuppressed, type MailHeaders, plusAddress } from "../messaging/outbox.js";
 import { calendarOf } from "../org/calendar.js";
 import type { Organisation, Team } from "../org/model.js";
 import { nextTier, teamByEmail, teamById, tier1Team } from "../org/routing.js";
@@ -363,8 +357,7 @@ export class DeskService {
       if (refFromSignedId(this.platform.secrets, id) !== ref) continue;
       const outboxId = outboxIdFromMessageId(id);
       if (!outboxId) continue;
-      const recipient = await recipientOfMessage(tx, outboxId);
-      if (recipient?.toLowerCase() === team.email.toLowerCase()) return true;
+      if ((await outboxEmailRecipient(tx, outboxId)) === team.email.toLowerCase()) return true;
     }
     return false;
   }

@@ -48,12 +48,6 @@ export const plusAddress = (address: string, ref: string): string => {
 /** Addresses are compared lower-cased: mail systems treat them so in practice. */
 export const normaliseAddress = (address: string): string => address.trim().toLowerCase();
 
-/** To whom outbox row `id` was addressed (undefined once the row is gone): proof a reply answers it. */
-export async function recipientOfMessage(db: Executor, id: string): Promise<string | undefined> {
-  const row = await db.selectFrom("outbox").select("recipient").where("id", "=", id).executeTakeFirst();
-  return row?.recipient;
-}
-
 /** Never mail `address` again (a permanent bounce). Kept at the first reason. */
 export async function suppressAddress(tx: Executor, address: string, reason: string, now: number) {
   await tx
