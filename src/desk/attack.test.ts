@@ -483,3 +483,22 @@ describe("a stranger joining a case", () => {
     expect(page).toMatch(/from marie@example\.be/);
   });
 });
+
+describe("search", () => {
+  it("an agent finds their team's case even when many other teams' cases match first", async () => {
+    const own = (await intake({ contactEmail: "busy@example.be", address: "own@example.be" })).json();
+    for (let i = 0; i < 50; i++) {
+      t.clock.advance(i % 4 === 3 ? HOUR : MINUTE);
+      await intake({
+        contactEmail: "busy@example.be",
+        address: `other${i}@example.es`,
+        language: "es",
+        country: "ES",
+      });
+    }
+    const browser = await consoleOf({ email: "youssef@desk.example", teams: ["casablanca"] });
+    expect(await t.database.db.selectFrom("cases").select("id").execute()).toHaveLength(51);
+    const page = await browser.get("/agent/search?q=busy%40example.be");
+    expect(page.body).toContain(`/agent/cases/${own.ref}`);
+  });
+});

@@ -717,8 +717,9 @@ export class DeskService {
   }
 
   async search(viewer: Viewer, term: string) {
-    const rows = (await store.searchCases(this.platform.db, term.trim().toLowerCase(), 50)).filter((r) =>
-      this.canSee(viewer, r),
+    const teams = viewer.kind === "agent" && viewer.role === "agent" ? viewer.teams : undefined;
+    const rows = (await store.searchCases(this.platform.db, term.trim().toLowerCase(), 50, teams)).filter(
+      (r) => this.canSee(viewer, r),
     );
     if (viewer.kind === "agent")
       await inTransaction(this.platform, (tx) =>
