@@ -502,3 +502,26 @@ describe("search", () => {
     expect(page.body).toContain(`/agent/cases/${own.ref}`);
   });
 });
+
+describe("timers against a case that changed meanwhile", () => {
+  it("a case resolved before its deadlines neither escalates nor mails anyone when they pass", async () => {
+    const { ref } = (await intake()).json();
+    const headers = await agentHeaders({
+      email: "sup@desk.example",
+      role: "supervisor",
+      teams: ["casablanca"],
+    });
+    const before = (await t.messages()).length;
+    expect(
+      (await t.server.inject({ method: "POST", url: `/api/v1/cases/${ref}/resolve`, headers })).statusCode,
+    ).toBe(200);
+    const sent = (await at(START + 8 * DAY)).slice(before);
+    const timeline = await timelineOf(ref);
+    expect(timeline.filter((e) => ["escalated", "sla_breached", "sla_warning"].includes(e.type))).toEqual([]);
+    // Only the survey went out, once.
+    expect(
+      sent.filter((m) => m.recipient === "marie@example.be").map((m) => m.body.includes("/survey?token=")),
+    ).toEqual([true]);
+    expect(sent.some((m) => m.recipient.endsWith("@support.example"))).toBe(false);
+  });
+});
