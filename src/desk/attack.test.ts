@@ -525,3 +525,32 @@ describe("timers against a case that changed meanwhile", () => {
     expect(sent.some((m) => m.recipient.endsWith("@support.example"))).toBe(false);
   });
 });
+
+describe("odd input", () => {
+  it("a huge body, an unknown team or an unknown case is refused with a coded error and changes nothing", async () => {
+    const huge = await intake({ body: "x".repeat(20_001) });
+    expect(huge.statusCode).toBe(400);
+    expect(huge.json().error.code).toBe("ERR_VALIDATION");
+    expect(await t.database.db.selectFrom("cases").select("id").execute()).toHaveLength(0);
+    const { ref } = (await intake()).json();
+    const headers = await agentHeaders({
+      email: "sup@desk.example",
+      role: "supervisor",
+      teams: ["casablanca"],
+    });
+    const queue = await t.server.inject({ url: "/api/v1/teams/atlantis/queue", headers });
+    expect(queue.statusCode).toBe(404);
+    expect(queue.json().error.code).toBe("ERR_TEAM_NOT_FOUND");
+    const browser = await consoleOf({
+      email: "boss@desk.example",
+      role: "supervisor",
+      teams: ["casablanca"],
+    });
+    const reassign = await browser.post(`/agent/cases/${ref}/reassign`, { team: "atlantis", reason: "x" });
+    expect(reassign.statusCode).toBe(404);
+    const missing = await t.server.inject({ url: "/api/v1/cases/SES-ZZZZ-ZZZZ", headers });
+    expect(missing.statusCode).toBe(404);
+    const [row] = await t.database.db.selectFrom("cases").selectAll().execute();
+    expect(row).toMatchObject({ team: "casablanca", tier: 1 });
+  });
+});
