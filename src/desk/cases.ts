@@ -2,8 +2,9 @@ import { maskAlternate } from "../accounts/model.js";
 import { lockKey, type Tx } from "../db/database.js";
 import type { CasesTable } from "../db/schema.js";
 import { enqueueMessage, type MailHeaders } from "../messaging/outbox.js";
-import { HOUR } from "../platform/clock.js";
-import { auditAccount, type Platform } from "../platform/context.js";
+import { countAct } from "../platform/caps.js";
+import { DAY, HOUR } from "../platform/clock.js";
+import { auditSubject, type Platform } from "../platform/context.js";
 import { type Locale, type MessageKey, pickLocale, translator } from "../platform/i18n.js";
 import { newCaseRef, newId } from "../platform/ids.js";
 import { randomToken } from "../platform/secrets.js";
@@ -95,6 +96,8 @@ interface ContactMessage {
  */
 /** Contacts of one case that get an acknowledgement mail; later ones are only recorded. */
 export const MAILED_CONTACTS_PER_CASE = 10;
+/** "A contact was added to your case" mails to one address per day, whatever the cases. */
+export const NOTICES_PER_ADDRESS_PER_DAY = 5;
 
 export class CasesService {
   /** Set by the desk, which builds on this record (routing, deadlines, mail headers). */
@@ -189,13 +192,13 @@ export class CasesService {
         }),
       });
       await this.hooks.opened(tx, row);
-      if (opening.accountId) {
-        await auditAccount(this.platform, tx, opening.accountId, {
-          type: "case.opened",
-          actor: opening.actor,
-          detail: { ref, source: opening.source },
-        });
-      }
+      // Recorded for an address without an account too: the same work, so timing tells nothing.
+      await auditSubject(
+        this.platform,
+        tx,
+        { accountId: opening.accountId, address: opening.accountAddress },
+        { type: "case.opened", actor: opening.actor, detail: { ref, source: opening.source } },
+      );
       summary = { id, ref, team: placement.team, firstAttemptAt: opening.firstAttemptAt, created: true };
     }
     if (!opening.contactEmail) return { ...summary, contactId: null, contactAdded: false };
@@ -242,9 +245,19 @@ export class CasesService {
     // The first contact is the one the case was opened with (contacts may share a millisecond).
     const caseRow = await store.findCaseById(tx, kase.id);
     const first = earlier.find((c) => c.email === caseRow?.contact_email) ?? earlier[0];
-    // At most one such notice an hour: a stranger adding contacts must not flood the first one.
+    // At most one such notice an hour per case: a stranger adding contacts must not flood the first
+    // one. And a few a day per address across cases: a stranger can open many cases naming someone
+    // else as their first contact. Past that the notice is only on the contact's status page.
     if (first && (await store.mailsToContactSince(tx, first.id, NOTICE_TYPE, now - HOUR)) === 0) {
+      const mail = await countAct(
+        tx,
+        `case-notice:${this.platform.secrets.hmac(`case-notice:${first.email}`)}`,
+        now,
+        DAY,
+        NOTICES_PER_ADDRESS_PER_DAY,
+      );
       await this.writeToContact(tx, kase, first, pickLocale(caseRow?.locale), {
+        mail,
         subjectKey: "mail.case.contact_added.subject",
         bodyKey: "mail.case.contact_added.body",
         params: { ref: kase.ref, masked: maskAlternate("email", opening.contactEmail) },
@@ -266,6 +279,8 @@ export class CasesService {
       extra?: Record<string, string>;
       type?: string;
       headers?: MailHeaders;
+      /** False: recorded for the contact's status page, not mailed (a cap was reached). */
+      mail?: boolean;
       /** Who wrote it (an agent), and what the timeline keeps beside the message. */
       actor?: string;
       detail?: Record<string, unknown>;
@@ -274,14 +289,15 @@ export class CasesService {
     const now = this.platform.clock.now();
     const id = newEventId();
     const t = translator(locale);
-    await enqueueMessage(tx, now, this.platform.secrets, {
-      channel: "email",
-      recipient: contact.email,
-      subject: t(message.subjectKey, message.params),
-      body: t(message.bodyKey, { ...message.params, ...message.extra }),
-      headers: message.headers ?? this.hooks.mailHeaders(kase, {}),
-      caseRef: kase.ref,
-    });
+    if (message.mail !== false)
+      await enqueueMessage(tx, now, this.platform.secrets, {
+        channel: "email",
+        recipient: contact.email,
+        subject: t(message.subjectKey, message.params),
+        body: t(message.bodyKey, { ...message.params, ...message.extra }),
+        headers: message.headers ?? this.hooks.mailHeaders(kase, {}),
+        caseRef: kase.ref,
+      });
     await store.insertCaseEvent(tx, {
       id,
       case_id: kase.id,

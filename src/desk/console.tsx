@@ -211,7 +211,12 @@ export async function deskConsole(app: FastifyInstance, opts: { desk: DeskServic
           <h2 id="act">{t("console.actions")}</h2>
           <Form ctx={props.ctx} action={`${base}/reply`}>
             <label for="reply">{t("console.reply")}</label>
-            <textarea id="reply" name="body" rows={5} required />
+            <p id="reply-to" class="meta">
+              {props.detail.replyTo
+                ? t("console.reply.to", { to: props.detail.replyTo })
+                : t("console.reply.nobody")}
+            </p>
+            <textarea id="reply" name="body" rows={5} required aria-describedby="reply-to" />
             <label class="check">
               <input type="checkbox" name="waitForCustomer" value="1" /> {t("console.wait")}
             </label>
@@ -263,6 +268,9 @@ export async function deskConsole(app: FastifyInstance, opts: { desk: DeskServic
                 <li key={event.id}>
                   <strong>{formatInstant(Number(event.at), locale, team.timeZone)}</strong> ·{" "}
                   {timelineType(event.type)} · <span class="meta">{event.actor}</span>
+                  {event.type === "message_in" && typeof detail.from === "string" ? (
+                    <span class="meta"> · {t("console.from", { from: detail.from })}</span>
+                  ) : null}
                   {typeof detail.reason === "string" ? <div class="meta">{detail.reason}</div> : null}
                   {typeof detail.deadline === "string" ? <div class="meta">{detail.deadline}</div> : null}
                   {text ? <p class="message">{text}</p> : null}

@@ -76,6 +76,10 @@ export const deskMessages = defineMessages({
     "console.reply": "Reply to the customer (mailed)",
     "console.wait": "Wait for the customer's answer (pauses this tier's clocks)",
     "console.reply.submit": "Send reply",
+    "console.reply.to":
+      "It goes to {to}, the contact who wrote last. Contacts are not verified: check who they are before you share anything about the account.",
+    "console.reply.nobody": "No contact address: the reply is only recorded.",
+    "console.from": "from {from}",
     "console.note": "Internal note (not shown to the customer)",
     "console.note.submit": "Add note",
     "console.call": "Log a call: what was said",
@@ -171,6 +175,10 @@ export const deskMessages = defineMessages({
     "console.reply": "Répondre au client (par e-mail)",
     "console.wait": "Attendre la réponse du client (suspend les délais de ce niveau)",
     "console.reply.submit": "Envoyer la réponse",
+    "console.reply.to":
+      "Elle part à {to}, le dernier contact qui a écrit. Les contacts ne sont pas vérifiés : vérifiez qui ils sont avant de partager quoi que ce soit sur le compte.",
+    "console.reply.nobody": "Aucune adresse de contact : la réponse est seulement enregistrée.",
+    "console.from": "de {from}",
     "console.note": "Note interne (invisible pour le client)",
     "console.note.submit": "Ajouter la note",
     "console.call": "Consigner un appel : ce qui a été dit",
@@ -265,6 +273,10 @@ export const deskMessages = defineMessages({
     "console.reply": "De klant antwoorden (per mail)",
     "console.wait": "Wachten op het antwoord van de klant (zet de klokken van dit niveau stil)",
     "console.reply.submit": "Antwoord versturen",
+    "console.reply.to":
+      "Het gaat naar {to}, het contact dat het laatst schreef. Contacten zijn niet geverifieerd: controleer wie ze zijn voordat u iets over het account deelt.",
+    "console.reply.nobody": "Geen contactadres: het antwoord wordt alleen vastgelegd.",
+    "console.from": "van {from}",
     "console.note": "Interne notitie (niet zichtbaar voor de klant)",
     "console.note.submit": "Notitie toevoegen",
     "console.call": "Gesprek vastleggen: wat er gezegd is",
@@ -360,6 +372,10 @@ export const deskMessages = defineMessages({
     "console.reply": "Dem Kunden antworten (per Mail)",
     "console.wait": "Auf die Antwort des Kunden warten (hält die Fristen dieser Stufe an)",
     "console.reply.submit": "Antwort senden",
+    "console.reply.to":
+      "Sie geht an {to}, den Kontakt, der zuletzt geschrieben hat. Kontakte sind nicht geprüft: Prüfen Sie, wer sie sind, bevor Sie etwas über das Konto mitteilen.",
+    "console.reply.nobody": "Keine Kontaktadresse: Die Antwort wird nur gespeichert.",
+    "console.from": "von {from}",
     "console.note": "Interne Notiz (für den Kunden unsichtbar)",
     "console.note.submit": "Notiz hinzufügen",
     "console.call": "Anruf festhalten: was gesagt wurde",

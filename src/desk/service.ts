@@ -1,11 +1,12 @@
 import Holidays from "date-holidays";
-import { parsePhoneNumberFromString } from "libphonenumber-js";
+import { type CountryCode, parsePhoneNumberFromString } from "libphonenumber-js";
 import type { AccountsService } from "../accounts/service.js";
 import type { Viewer } from "../agents/guard.js";
 import type { Tx } from "../db/database.js";
 import { type InboundMail, mayAutoAnswer } from "../messaging/inbound/classify.js";
+import { outboxIdFromMessageId, refFromSignedId } from "../messaging/inbound/message-ids.js";
 import { applyBounce } from "../messaging/inbound/service.js";
-import { linkInbound, recordInbound } from "../messaging/inbound/store.js";
+import { linkInbound, outboxEmailRecipient, recordInbound } from "../messaging/inbound/store.js";
 import { enqueueMessage, isSuppressed, type MailHeaders, plusAddress } from "../messaging/outbox.js";
 import { calendarOf } from "../org/calendar.js";
 import type { Organisation, Team } from "../org/model.js";
@@ -67,6 +68,8 @@ export type Actor = Viewer | { kind: "system" };
 const ACKS_PER_SENDER_PER_DAY = 5;
 /** New cases from one contact address per hour through the public form. */
 const CASES_PER_CONTACT_PER_HOUR = 5;
+/** "Your case is with a new team" mails to one address per day, across cases. */
+const ESCALATION_MAILS_PER_ADDRESS_PER_DAY = 5;
 /** Survey mail: a day after resolution. */
 const SURVEY_DELAY_MS = DAY;
 
@@ -189,7 +192,11 @@ export class DeskService {
 
   /** A call event from the phone system: on the caller's open case, or on a new one. Never lost. */
   async logCall(input: CallIntake, actor: Actor): Promise<{ callId: string; caseRef: string }> {
-    const phone = parsePhoneNumberFromString(input.callerNumber.trim());
+    // A national form (0470 …, 0032 470 …) is read in the installation's country, as everywhere else.
+    const phone = parsePhoneNumberFromString(
+      input.callerNumber.trim(),
+      (this.platform.config.defaultCountry ?? undefined) as CountryCode | undefined,
+    );
     if (!phone?.isValid()) throw new AppError("ERR_PHONE_INVALID");
     const number = phone.number;
     const centre = teamById(this.org, input.centre);
@@ -261,7 +268,13 @@ export class DeskService {
           });
         return;
       }
-      const fromTeam = teamByEmail(this.org, mail.from);
+      // From is whatever the sender typed: a team speaks (internal, no customer clock) only when it
+      // answers, in the case's thread, a mail Sesame sent to that very team.
+      const claimedTeam = teamByEmail(this.org, mail.from);
+      const fromTeam =
+        claimedTeam && thread && (await this.answersMailToTeam(tx, mail, thread.ref, claimedTeam))
+          ? claimedTeam
+          : undefined;
       if (thread) {
         await this.addEvent(
           tx,
@@ -281,7 +294,7 @@ export class DeskService {
         await linkInbound(tx, mail.messageId, thread.id);
         return;
       }
-      if (fromTeam) return; // a team writing to a team without a case: nothing to open
+      if (claimedTeam) return; // a team writing to a team without a case: nothing to open
       const recipientTeam =
         mail.recipients.map((r) => teamByEmail(this.org, r)).find((t): t is Team => t !== undefined) ??
         tier1Team(this.org, "other", null);
@@ -330,9 +343,24 @@ export class DeskService {
     if (!claimed) return undefined;
     const row = await store.findCaseByRef(tx, normaliseRef(claimed));
     if (!row) return undefined;
-    if (teamByEmail(this.org, mail.from)) return row;
     if (row.contact_email === mail.from || row.account_address === mail.from) return row;
     return (await store.findContact(tx, row.id, mail.from)) ? row : undefined;
+  }
+
+  /**
+   * Whether the mail answers one Sesame sent to `team` about case `ref`: an id in In-Reply-To or
+   * References that we signed for that case, naming an outbox row addressed to the team. A customer
+   * holds signed ids of the mail sent to them, never of the team's.
+   */
+  private async answersMailToTeam(tx: Tx, mail: InboundMail, ref: string, team: Team): Promise<boolean> {
+    const ids = [...(mail.inReplyTo ? [mail.inReplyTo] : []), ...mail.references];
+    for (const id of ids) {
+      if (refFromSignedId(this.platform.secrets, id) !== ref) continue;
+      const outboxId = outboxIdFromMessageId(id);
+      if (!outboxId) continue;
+      if ((await outboxEmailRecipient(tx, outboxId)) === team.email.toLowerCase()) return true;
+    }
+    return false;
   }
 
   /** At most a few acknowledgements a day to one address, whatever the cases. */
@@ -356,6 +384,24 @@ export class DeskService {
     if (limits.length > 0)
       await this.timers.schedule(tx, TIMER.customerClock, row.id, Number(row.first_attempt_at) + limits[0]!, {
         index: 0,
+      });
+  }
+
+  /**
+   * A reopened case: the customer clock never paused, so the next limit it has not passed yet (a
+   * limit passed while the case was resolved fires at once) is due from the first attempt again.
+   */
+  private async resumeCustomerClock(tx: Tx, row: CaseRow): Promise<void> {
+    const limits = this.org.customerClockLimitsMs;
+    const passed = (await store.eventsOf(tx, row.id)).filter(
+      (e) =>
+        e.type === "sla_breached" &&
+        (JSON.parse(e.detail) as { deadline?: string }).deadline === "customerClock",
+    ).length;
+    const next = limits[passed];
+    if (next !== undefined)
+      await this.timers.schedule(tx, TIMER.customerClock, row.id, Number(row.first_attempt_at) + next, {
+        index: passed,
       });
   }
 
@@ -432,6 +478,7 @@ export class DeskService {
       await this.voidSurvey(tx, row.id, now);
       await this.addEvent(tx, row.id, "reopened", "system", {});
       await this.setTierDeadlines(tx, row, now);
+      await this.resumeCustomerClock(tx, row);
       return;
     }
     if (row.status === "waiting") {
@@ -592,10 +639,21 @@ export class DeskService {
   private async tellCustomer(tx: Tx, row: CaseRow, team: Team) {
     const contacts = (await store.contactsOf(tx, row.id)).slice(0, MAILED_CONTACTS_PER_CASE);
     const due = nearest(dueOf(row));
+    const now = this.platform.clock.now();
     for (const contact of contacts) {
       if (await isSuppressed(tx, contact.email)) continue;
       const locale = pickLocale(row.locale);
+      // Anyone may name an address as their contact on many cases: a few of these mails a day per
+      // address, whatever the cases; past that the news is on the contact's status page only.
+      const mail = await countAct(
+        tx,
+        `case-escalated:${this.platform.secrets.hmac(`case-escalated:${contact.email}`)}`,
+        now,
+        DAY,
+        ESCALATION_MAILS_PER_ADDRESS_PER_DAY,
+      );
       await this.cases.writeToContact(tx, row, contact, locale, {
+        mail,
         subjectKey: "desk.mail.escalated.subject",
         bodyKey: due < NO_DEADLINE ? "desk.mail.escalated.body" : "desk.mail.escalated.body_nodue",
         params: {
@@ -642,7 +700,9 @@ export class DeskService {
         store.eventsOf(tx, row.id),
         store.contactsOf(tx, row.id),
       ]);
-      return { row, events, contacts };
+      // Who a public reply would be mailed to, so the agent sees it before writing.
+      const replyTo = (await this.replyContact(tx, row))?.email ?? null;
+      return { row, events, contacts, replyTo };
     });
   }
 
@@ -664,7 +724,8 @@ export class DeskService {
       ? parsePhoneNumberFromString(typed, (this.platform.config.defaultCountry ?? undefined) as never)
       : undefined;
     const normalised = phone?.isValid() ? phone.number : typed.toLowerCase();
-    const rows = (await store.searchCases(this.platform.db, normalised, 50)).filter((r) =>
+    const teams = viewer.kind === "agent" && viewer.role === "agent" ? viewer.teams : undefined;
+    const rows = (await store.searchCases(this.platform.db, normalised, 50, teams)).filter((r) =>
       this.canSee(viewer, r),
     );
     if (viewer.kind === "agent")

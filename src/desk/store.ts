@@ -122,12 +122,17 @@ export const eventsOf = (db: Executor, caseId: string) =>
     .orderBy("id")
     .execute();
 
-/** Cases whose address, contact address or number is `term`, newest first (agent search). */
-export async function searchCases(db: Executor, term: string, limit: number) {
+/**
+ * Cases whose address, contact address or number is `term`, newest first (agent search); only those
+ * of `teams` when given (before the limit, so other teams' cases do not push an agent's own out).
+ */
+export async function searchCases(db: Executor, term: string, limit: number, teams?: readonly string[]) {
   const byContact = db.selectFrom("case_contacts").select("case_id").where("email", "=", term);
+  if (teams?.length === 0) return [];
   return db
     .selectFrom("cases")
     .selectAll()
+    .$if(teams !== undefined, (qb) => qb.where("team", "in", teams as string[]))
     .where((eb) =>
       eb.or([
         eb("ref", "=", term.toUpperCase()),

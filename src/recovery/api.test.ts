@@ -243,6 +243,7 @@ describe("recovery journey", () => {
       "recovery.started",
       "recovery.code_refused",
       "recovery.code_failed",
+      "case.opened",
     ]);
     expect(new Set(trail.map((e) => e.stream)).size).toBe(1);
     expect(trail[0]!.stream).not.toContain("nobody");
