@@ -17,7 +17,12 @@ export interface BenchTeam {
   languages: string[];
 }
 
-/** Shares of the bulk-inserted cases, per 100: open, waiting on the customer, the rest resolved. */
+/**
+ * Shares of the bulk-inserted cases, per 100: open, waiting on the customer, the rest resolved. The
+ * last team (corp, tier 3) gets few open cases (6 in 10,000 of its share; its other would-be open
+ * ones wait on the customer): its queue has fewer than 100 open cases, so it is filled up with
+ * waiting ones (the second query of the queue).
+ */
 export const QUEUE_MIX = { open: 6, waiting: 3 } as const;
 
 /** Refuses any PostgreSQL server but this machine's: the bench only ever talks to 127.0.0.1. */
@@ -83,16 +88,21 @@ const CASE_COLUMNS = `id, ref, account_id, account_address, contact_email, local
  */
 const caseSelect = (idExpr: string, refExpr: string, now: string) => `
   ${idExpr}, ${refExpr}, null, 'bench-q-' || i || '@example.test', 'bench-q-' || i || '@example.test', 'en',
-  case when s < ${QUEUE_MIX.open} then 'open' when s < ${QUEUE_MIX.open + QUEUE_MIX.waiting} then 'waiting' else 'resolved' end,
+  case when open = 1 then 'open' when s < ${UNRESOLVED} then 'waiting' else 'resolved' end,
   'web', opened, opened, opened, language, null, tier, team, 'normal', 'Bench case', null,
   opened,
-  case when s < ${QUEUE_MIX.open} then null else opened + 3600000 end,
-  case when s < ${QUEUE_MIX.open} then ${now} - ${2 * DAY_MS} + jitter else null end,
+  case when open = 1 then null else opened + 3600000 end,
+  case when open = 1 then ${now} - ${2 * DAY_MS} + jitter else null end,
   null,
-  case when s < ${QUEUE_MIX.open + QUEUE_MIX.waiting} then ${now} + ${5 * DAY_MS} + jitter else null end,
-  case when s < ${QUEUE_MIX.open} then ${now} - ${2 * DAY_MS} + jitter else ${NO_DEADLINE} end,
-  case when s >= ${QUEUE_MIX.open} and s < ${QUEUE_MIX.open + QUEUE_MIX.waiting} then opened + 7200000 else null end,
-  case when s >= ${QUEUE_MIX.open + QUEUE_MIX.waiting} then opened + ${DAY_MS} else null end`;
+  case when s < ${UNRESOLVED} then ${now} + ${5 * DAY_MS} + jitter else null end,
+  case when open = 1 then ${now} - ${2 * DAY_MS} + jitter else ${NO_DEADLINE} end,
+  case when open = 0 and s < ${UNRESOLVED} then opened + 7200000 else null end,
+  case when s >= ${UNRESOLVED} then opened + ${DAY_MS} else null end`;
+
+const UNRESOLVED = QUEUE_MIX.open + QUEUE_MIX.waiting;
+/** Over `r`: 1 for an open case (see QUEUE_MIX), else 0. */
+const openExpr = (teams: number) =>
+  `case when s < ${QUEUE_MIX.open} and (t < ${teams - 1} or i % 100000 < 500) then 1 else 0 end as open`;
 
 const JITTER_MS = 14 * DAY_MS;
 /** Opened over the last 180 days. */
@@ -111,12 +121,13 @@ export function openSqliteBenchDb(path: string): BenchDb {
       const statement = sqlite.prepare(`
         with recursive n(i) as (select ? union all select i + 1 from n where i < ?),
         teams(t, team, tier, language) as (values ${teamRows}),
-        r as (
+        r0 as (
           select i, i % 100 as s, (i / 100) % ${teams.length} as t,
             ((random() % ${JITTER_MS}) + ${JITTER_MS}) % ${JITTER_MS} as jitter,
             ${now} - ((i * 15) % ${OPENED_SPREAD_S}) * 1000 as opened
           from n
-        )
+        ),
+        r as (select *, ${openExpr(teams.length)} from r0)
         insert into cases (${CASE_COLUMNS})
         select ${caseSelect("lower(hex(randomblob(16)))", "printf('SES-%04X-%04X', i / 65536, i % 65536)", String(now))}
         from r join teams using (t)`);
@@ -153,12 +164,13 @@ export async function openPostgresBenchDb(url: string): Promise<BenchDb> {
         .join(", ");
       const text = `
         with teams(t, team, tier, language) as (values ${teamRows}),
-        r as (
+        r0 as (
           select i, i % 100 as s, ((i / 100) % ${teams.length})::int as t,
             floor(random() * ${JITTER_MS})::bigint as jitter,
             ${now}::bigint - ((i * 15) % ${OPENED_SPREAD_S}) * 1000 as opened
           from generate_series($1::bigint, $2::bigint) as i
-        )
+        ),
+        r as (select *, ${openExpr(teams.length)} from r0)
         insert into cases (${CASE_COLUMNS})
         select ${caseSelect(
           "gen_random_uuid()::text",
