@@ -181,8 +181,9 @@ export class DeskService {
         body: input.body,
         contactId: summary.contactId,
       });
-      const row = await this.mustFind(tx, summary.id);
-      if (!summary.created) await this.customerSpoke(tx, row, now);
+      // A new case is where it was just placed; a joined one may have moved (reopened, resumed).
+      if (summary.created) return { ref: summary.ref, team: team.id, tier: team.tier, status: "open" };
+      await this.customerSpoke(tx, await this.mustFind(tx, summary.id), now);
       const current = await this.mustFind(tx, summary.id);
       return { ref: current.ref, team: current.team, tier: current.tier, status: current.status };
     });
@@ -379,7 +380,7 @@ export class DeskService {
   /** A new case: its tier's deadlines from now, and the customer clock from the first attempt. */
   private async startClocks(tx: Tx, row: CaseRow): Promise<void> {
     const now = this.platform.clock.now();
-    await this.setTierDeadlines(tx, row, now);
+    await this.setTierDeadlines(tx, row, now, { fresh: true });
     const limits = this.org.customerClockLimitsMs;
     if (limits.length > 0)
       await this.timers.schedule(tx, TIMER.customerClock, row.id, Number(row.first_attempt_at) + limits[0]!, {
@@ -406,7 +407,12 @@ export class DeskService {
   }
 
   /** Deadlines of the case's current tier, counted from `from` in its team's business hours. */
-  private async setTierDeadlines(tx: Tx, row: CaseRow, from: number): Promise<void> {
+  private async setTierDeadlines(
+    tx: Tx,
+    row: CaseRow,
+    from: number,
+    options: { fresh?: boolean } = {},
+  ): Promise<void> {
     const targets = slaTargets(this.org, row.tier, row.priority, this.team(row.team));
     const due: Partial<Record<Deadline, number | null>> = {
       firstResponse:
@@ -417,19 +423,24 @@ export class DeskService {
       resolution:
         targets.resolutionMin !== undefined ? this.addBusiness(row.team, from, targets.resolutionMin) : null,
     };
-    await this.applyDeadlines(tx, row, due, from);
+    await this.applyDeadlines(tx, row, due, from, options);
   }
 
   private addBusiness(teamId: string, from: number, minutes: number): number {
     return calendarOf(this.team(teamId)).addBusinessMinutes(from, minutes);
   }
 
-  /** Stores the deadlines on the case and sets (or cancels) their breach and warning timers. */
+  /**
+   * Stores the deadlines on the case and sets (or cancels) their breach and warning timers. `fresh`:
+   * the case was created in this transaction, so it has no timer to cancel yet (two statements fewer
+   * per new case).
+   */
   private async applyDeadlines(
     tx: Tx,
     row: CaseRow,
     due: Partial<Record<Deadline, number | null>>,
     from: number,
+    options: { fresh?: boolean } = {},
   ): Promise<void> {
     const changes: Partial<CaseRow> = {};
     const merged = { ...dueOf(row), ...due };
@@ -438,6 +449,7 @@ export class DeskService {
       const at = due[deadline] ?? null;
       changes[deadlineColumn[deadline]] = at;
       if (at === null) {
+        if (options.fresh) continue;
         await this.timers.cancel(tx, TIMER.breach(deadline), row.id);
         await this.timers.cancel(tx, TIMER.warning(deadline), row.id);
         continue;
@@ -447,7 +459,7 @@ export class DeskService {
       const span = calendar.businessMinutesBetween(from, at);
       const warnAt = calendar.addBusinessMinutes(from, Math.floor(span * WARNING_SHARE));
       if (warnAt < at) await this.timers.schedule(tx, TIMER.warning(deadline), row.id, warnAt);
-      else await this.timers.cancel(tx, TIMER.warning(deadline), row.id);
+      else if (!options.fresh) await this.timers.cancel(tx, TIMER.warning(deadline), row.id);
     }
     changes.next_due = row.status === "open" ? nearest(merged) : NO_DEADLINE;
     changes.updated_at = this.platform.clock.now();
