@@ -352,6 +352,16 @@ describe("calls", () => {
       (await call({ callerNumber: "+32470123457", language: "fr", centre: "casablanca" }, {})).statusCode,
     ).toBe(401);
     expect(await t.database.db.selectFrom("cases").select("id").execute()).toHaveLength(1);
+
+    // A caller who withholds their number is on a case too: a new one each call.
+    const withheld = await call({ callerNumber: "anonymous", language: "nl", centre: "maastricht" });
+    expect(withheld.statusCode).toBe(201);
+    const again = await call({ callerNumber: "Withheld", language: "nl", centre: "maastricht" });
+    expect(again.json().caseRef).not.toBe(withheld.json().caseRef);
+    expect((await getCase(withheld.json().caseRef)).json()).toMatchObject({
+      team: "maastricht",
+      country: null,
+    });
   });
 });
 
@@ -385,6 +395,11 @@ describe("the customer's side", () => {
     ).toBe(404);
     const page = await t.server.inject({ method: "GET", url: link! });
     expect(page.statusCode).toBe(200);
+    // The language links keep the token: the same page in Dutch.
+    const dutch = /href="([^"]+lang=nl)"/.exec(page.body)![1]!.replaceAll("&amp;", "&");
+    const inDutch = await t.server.inject({ method: "GET", url: dutch });
+    expect(inDutch.statusCode).toBe(200);
+    expect(inDutch.body).toContain("Uw bericht");
     expect(page.body).toContain("French-speaking support (Casablanca)");
     // Due by 14:00 Casablanca time, shown in the customer's country time (Brussels: 14:00 too).
     expect(page.body).toMatch(/14:00/);

@@ -226,8 +226,10 @@ export async function deskPages(
     const { t, locale } = props.ctx;
     const status = props.status;
     const team = desk.org.teams.find((candidate) => candidate.id === status.team);
+    // The language links lead to this same page, token included (the mail's link carried it).
+    const ctx = { ...props.ctx, path: `/cases/${status.ref}`, keep: { token: props.token } };
     return (
-      <Layout ctx={props.ctx} title={t("cases.status.title")}>
+      <Layout ctx={ctx} title={t("cases.status.title")}>
         <div class="card">
           <h1>{t("cases.status.title")}</h1>
           <p class="ref">{t("recover.case.ref", { ref: status.ref })}</p>
@@ -339,8 +341,9 @@ export async function deskPages(
 
   const SurveyPage = (props: { ctx: PageContext; token: string; done?: "thanks" | "spent" }) => {
     const { t } = props.ctx;
+    const ctx = { ...props.ctx, path: "/survey", keep: { token: props.token } };
     return (
-      <Layout ctx={props.ctx} title={t("desk.survey.title")}>
+      <Layout ctx={ctx} title={t("desk.survey.title")}>
         <div class="card">
           <h1>{t("desk.survey.title")}</h1>
           {props.done ? (

@@ -1,7 +1,7 @@
 import Holidays from "date-holidays";
 import { type CountryCode, parsePhoneNumberFromString } from "libphonenumber-js";
 import type { AccountsService } from "../accounts/service.js";
-import type { Viewer } from "../agents/guard.js";
+import { auditAgentAct, type Viewer } from "../agents/guard.js";
 import type { Tx } from "../db/database.js";
 import { type InboundMail, mayAutoAnswer } from "../messaging/inbound/classify.js";
 import { outboxIdFromMessageId, refFromSignedId } from "../messaging/inbound/message-ids.js";
@@ -12,7 +12,6 @@ import { calendarOf } from "../org/calendar.js";
 import type { Organisation, Team } from "../org/model.js";
 import { nextTier, teamByEmail, teamById, tier1Team } from "../org/routing.js";
 import { slaTargets } from "../org/sla.js";
-import { appendAudit } from "../platform/audit.js";
 import { countAct } from "../platform/caps.js";
 import { DAY } from "../platform/clock.js";
 import { auditAccount, inTransaction, type Platform } from "../platform/context.js";
@@ -75,6 +74,9 @@ const SURVEY_DELAY_MS = DAY;
 
 const actorName = (actor: Actor) =>
   actor.kind === "agent" ? `agent:${actor.agentId}` : actor.kind === "service" ? "service" : "system";
+
+/** What phone systems send for a caller who withholds their number. */
+const WITHHELD_NUMBER = /^(anonymous|withheld|private|restricted|unknown|unavailable)$/i;
 
 const languageOf = (tag: string) => tag.trim().toLowerCase().split(/[-_]/)[0] || "en";
 
@@ -193,22 +195,26 @@ export class DeskService {
 
   /** A call event from the phone system: on the caller's open case, or on a new one. Never lost. */
   async logCall(input: CallIntake, actor: Actor): Promise<{ callId: string; caseRef: string }> {
+    // A caller who withholds their number is still on a case (a new one each time: nothing to join on).
+    const withheld = WITHHELD_NUMBER.test(input.callerNumber.trim());
     // A national form (0470 …, 0032 470 …) is read in the installation's country, as everywhere else.
-    const phone = parsePhoneNumberFromString(
-      input.callerNumber.trim(),
-      (this.platform.config.defaultCountry ?? undefined) as CountryCode | undefined,
-    );
-    if (!phone?.isValid()) throw new AppError("ERR_PHONE_INVALID");
-    const number = phone.number;
+    const phone = withheld
+      ? undefined
+      : parsePhoneNumberFromString(
+          input.callerNumber.trim(),
+          (this.platform.config.defaultCountry ?? undefined) as CountryCode | undefined,
+        );
+    if (!withheld && !phone?.isValid()) throw new AppError("ERR_PHONE_INVALID");
+    const number = phone?.number ?? null;
     const centre = teamById(this.org, input.centre);
     if (!centre) throw new AppError("ERR_TEAM_NOT_FOUND", { field: "centre" });
     const language = languageOf(input.language);
     const now = this.platform.clock.now();
     const result = await inTransaction(this.platform, async (tx) => {
-      let row = await store.findOpenCaseByPhone(tx, number);
+      let row = number ? await store.findOpenCaseByPhone(tx, number) : undefined;
       if (!row) {
-        const account = await this.accounts.findByVerifiedPhone(number, tx);
-        const address = account?.address ?? number;
+        const account = number ? await this.accounts.findByVerifiedPhone(number, tx) : undefined;
+        const address = account?.address ?? number ?? `withheld-call:${newId()}`;
         const summary = await this.cases.openOrJoin(tx, {
           accountId: account?.id ?? null,
           accountAddress: address,
@@ -222,12 +228,12 @@ export class DeskService {
             team: centre.id,
             tier: centre.tier,
             language,
-            country: phone.country ?? null,
+            country: phone?.country ?? null,
             contactPhone: number,
           },
         });
         row = await this.mustFind(tx, summary.id);
-        if (!row.contact_phone) await store.updateCase(tx, row.id, { contact_phone: number });
+        if (number && !row.contact_phone) await store.updateCase(tx, row.id, { contact_phone: number });
         if (!summary.created) await this.customerSpoke(tx, row, now);
       } else {
         await this.customerSpoke(tx, row, now);
@@ -236,7 +242,7 @@ export class DeskService {
         direction: "in",
         language,
         centre: centre.id,
-        callerNumber: number,
+        callerNumber: number ?? "withheld",
       });
       return { callId, caseRef: row.ref };
     });
@@ -724,7 +730,10 @@ export class DeskService {
     const rows = await store.queueOf(this.platform.db, team.id, limit);
     if (viewer.kind === "agent")
       await inTransaction(this.platform, (tx) =>
-        this.auditAgent(tx, viewer, "queue.read", { team: team.id, cases: rows.length }),
+        auditAgentAct(this.platform, tx, viewer, {
+          type: "queue.read",
+          detail: { team: team.id, cases: rows.length },
+        }),
       );
     return { team, rows };
   }
@@ -742,7 +751,7 @@ export class DeskService {
     );
     if (viewer.kind === "agent")
       await inTransaction(this.platform, (tx) =>
-        this.auditAgent(tx, viewer, "case.search", { results: rows.length }),
+        auditAgentAct(this.platform, tx, viewer, { type: "case.search", detail: { results: rows.length } }),
       );
     return rows;
   }
@@ -1082,30 +1091,10 @@ export class DeskService {
 
   /** Agent acts go to the agent's audit chain, and to the account's when the case has one. */
   private async audit(tx: Tx, row: CaseRow, actor: Actor, type: string, detail: Record<string, unknown>) {
-    if (actor.kind === "agent") await this.auditAgent(tx, actor, type, detail);
+    // Agents' and integrations' reads and acts go to their own chain (`agent:<id>`, `service`).
+    if (actor.kind !== "system") await auditAgentAct(this.platform, tx, actor, { type, detail });
     if (row.account_id)
       await auditAccount(this.platform, tx, row.account_id, { type, actor: actorName(actor), detail });
-  }
-
-  private auditAgent(
-    tx: Tx,
-    viewer: Viewer & { kind: "agent" },
-    type: string,
-    detail: Record<string, unknown>,
-  ) {
-    return appendAudit(
-      tx,
-      this.platform.dialect,
-      this.platform.auditKey,
-      this.platform.clock.now(),
-      `agent:${viewer.agentId}`,
-      {
-        type,
-        actor: `agent:${viewer.agentId}`,
-        detail,
-        accountId: null,
-      },
-    );
   }
 
   /** The timeline as the API shows it. */

@@ -12,6 +12,11 @@ export interface PageContext {
   csrfToken?: string;
   /** Messages are captured, not sent: every page points to the development mailbox. */
   devMailbox: boolean;
+  /**
+   * Query parameters the language links keep (besides `lang`): a page reached by a link that carries
+   * its own token (a case's status page, a survey) shows the same page in another language.
+   */
+  keep?: Record<string, string>;
 }
 
 /**
@@ -37,7 +42,8 @@ export const pageContext = (request: FastifyRequest, locale: Locale, csrfToken?:
   devMailbox: request.server.devMailbox,
 });
 
-const withLang = (path: string, locale: Locale) => `${path}?lang=${locale}`;
+const withLang = (path: string, locale: Locale, keep: Record<string, string> = {}) =>
+  `${path}?${new URLSearchParams({ ...keep, lang: locale }).toString()}`;
 
 export function Layout(props: { ctx: PageContext; title: string; children: ComponentChildren }) {
   const { t, locale, path } = props.ctx;
@@ -79,7 +85,7 @@ export function Layout(props: { ctx: PageContext; title: string; children: Compo
                 {locales.map((l) => (
                   <li key={l}>
                     <a
-                      href={withLang(path, l)}
+                      href={withLang(path, l, props.ctx.keep)}
                       lang={l}
                       hrefLang={l}
                       aria-current={l === locale ? "true" : undefined}
