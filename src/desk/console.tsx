@@ -16,7 +16,7 @@ const viewerOf = (request: FastifyRequest): Viewer & { kind: "agent" } => {
 };
 
 /** "2 h 05 min left" or "late by 40 min": the queue's clock, in minutes. */
-export function timeLeft(due: number, now: number): { late: boolean; minutes: number } {
+function timeLeft(due: number, now: number): { late: boolean; minutes: number } {
   const minutes = Math.round((due - now) / 60_000);
   return { late: minutes < 0, minutes: Math.abs(minutes) };
 }

@@ -1,9 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { CaseEventsTable, CasesTable } from "../db/schema.js";
 
-/** Where a case came from. */
-export type IntakeChannel = "web" | "email" | "phone" | "recovery";
-
 /** Timeline entry types of the JSON API (`GET /api/v1/cases/:ref`). */
 export type TimelineType =
   | "created"

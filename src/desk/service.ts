@@ -16,7 +16,7 @@ import { countAct } from "../platform/caps.js";
 import { DAY } from "../platform/clock.js";
 import { auditAccount, inTransaction, type Platform } from "../platform/context.js";
 import { AppError } from "../platform/errors.js";
-import { isLocale, type Locale, pickLocale, translator } from "../platform/i18n.js";
+import { type Locale, pickLocale, translator } from "../platform/i18n.js";
 import { newId } from "../platform/ids.js";
 import { randomToken } from "../platform/secrets.js";
 import type { TimerService } from "../timers/service.js";
@@ -33,7 +33,6 @@ import {
   type Deadline,
   deadlineColumn,
   dueOf,
-  type IntakeChannel,
   NO_DEADLINE,
   nearest,
   newEventId,
@@ -1125,8 +1124,3 @@ function zoneOfCountry(country: string | null): string {
   }
   return zone;
 }
-
-export const channelOf = (source: string): IntakeChannel =>
-  (["web", "email", "phone", "recovery"] as const).find((c) => c === source) ?? "web";
-
-export const isLanguage = isLocale;

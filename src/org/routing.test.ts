@@ -10,7 +10,7 @@ import {
   tier2Team,
   tier3Team,
 } from "./routing.js";
-import { customerClockLimitsPassed, deadlines, nextCustomerClockLimit, slaTargets } from "./sla.js";
+import { deadlines, slaTargets } from "./sla.js";
 
 const id = (team: { id: string } | null | undefined) => team?.id ?? null;
 
@@ -155,17 +155,5 @@ sla:
     // Corp on Thanksgiving morning: closed all day, 8 h = all of Friday.
     const corp = deadlines(org, team("corp"), Date.UTC(2026, 10, 26, 9));
     expect(corp).toEqual({ firstResponse: local("corp", "2026-11-27T17:00") });
-  });
-
-  it("passes the customer-clock limits at exactly 3 and 7 days of wall-clock time", () => {
-    const first = Date.UTC(2026, 10, 26, 9);
-    const day = 86_400_000;
-    expect(customerClockLimitsPassed(org, first, first + 3 * day - 1)).toBe(0);
-    expect(customerClockLimitsPassed(org, first, first + 3 * day)).toBe(1);
-    expect(customerClockLimitsPassed(org, first, first + 7 * day - 1)).toBe(1);
-    expect(customerClockLimitsPassed(org, first, first + 7 * day)).toBe(2);
-    expect(nextCustomerClockLimit(org, first, first)).toBe(first + 3 * day);
-    expect(nextCustomerClockLimit(org, first, first + 3 * day)).toBe(first + 7 * day);
-    expect(nextCustomerClockLimit(org, first, first + 7 * day)).toBeNull();
   });
 });

@@ -59,22 +59,3 @@ export function deadlines(
     result.resolution = calendar.addBusinessMinutes(from, targets.resolutionMin);
   return result;
 }
-
-/**
- * How many customer-clock limits a case first attempted at `firstAttemptAt` has passed at `now`
- * (wall-clock, never paused). A limit is passed once the clock reaches it: with [3 d, 7 d], 0 before
- * 3 days, 1 from exactly 3 days, 2 from exactly 7 days. Each limit passed raises the case one tier.
- */
-export function customerClockLimitsPassed(org: Organisation, firstAttemptAt: number, now: number): number {
-  return org.customerClockLimitsMs.filter((limit) => now - firstAttemptAt >= limit).length;
-}
-
-/** The instant at which the case passes its next customer-clock limit, or null when all are passed. */
-export function nextCustomerClockLimit(
-  org: Organisation,
-  firstAttemptAt: number,
-  now: number,
-): number | null {
-  const limit = org.customerClockLimitsMs.find((candidate) => now - firstAttemptAt < candidate);
-  return limit === undefined ? null : firstAttemptAt + limit;
-}
