@@ -1,78 +1,32 @@
-/**
- * The desk attacked from outside (and by a low-privilege agent). Each test here failed on the code
- * as it landed, or guards a boundary that was checked and held; see docs/desk/attack.md.
- */
-import nodemailer from "nodemailer";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { auth, concurrencyTest, createAccount, type TestApp, testApp } from "../../test/helpers.js";
 import { AGENT_SESSION_COOKIE } from "../agents/guard.js";
 import { agentSession, readyAgent } from "../agents/testing.js";
-import type { InboundListener } from "../messaging/inbound/listener.js";
 import type { OutboxRow } from "../messaging/outbox.js";
 import { mailOptions } from "../messaging/transports.js";
 import { DAY, HOUR, MINUTE } from "../platform/clock.js";
-
-const START = Date.UTC(2026, 10, 26, 9, 0, 0);
+import { deskKit, START } from "./testing.js";
 
 let t: TestApp;
-let listener: InboundListener | null = null;
+let kit: ReturnType<typeof deskKit>;
 
 beforeEach(async () => {
   t = await testApp();
+  kit = deskKit(t);
 });
 afterEach(async () => {
-  await listener?.close();
-  listener = null;
+  await kit.close();
   await t.close();
 });
 
-const intake = (body: Record<string, unknown> = {}) =>
-  t.server.inject({
-    method: "POST",
-    url: "/api/v1/cases",
-    headers: { "content-type": "application/json" },
-    payload: {
-      contactEmail: "marie@example.be",
-      language: "fr",
-      country: "BE",
-      subject: "Ma boîte est bloquée",
-      body: "Après un virus, ma boîte est bloquée.",
-      ...body,
-    },
-  });
-
+const intake = (body?: Record<string, unknown>) => kit.openCase(body);
 const timelineOf = async (ref: string) =>
-  (await t.server.inject({ method: "GET", url: `/api/v1/cases/${ref}`, headers: auth })).json()
-    .timeline as Array<Record<string, unknown> & { type: string }>;
-
-async function listen() {
-  listener = await t.app.startInboundMail({ port: 0 });
-  return nodemailer.createTransport({
-    host: "127.0.0.1",
-    port: listener.port,
-    secure: false,
-    ignoreTLS: true,
-  });
-}
-
-const messageIdOf = (row: OutboxRow) =>
-  mailOptions(row, "Sesame <no-reply@support.example>").messageId as string;
-
-async function agentHeaders(input: {
-  email: string;
-  role?: "agent" | "supervisor" | "admin";
-  teams: string[];
-}) {
-  const agent = await readyAgent(t.app.services.agents, t.clock, input);
-  const token = await t.app.services.agents.issueToken(agent.email);
-  return { authorization: `Bearer ${token}` };
-}
-
-async function at(instant: number) {
-  t.clock.advance(instant - t.clock.now());
-  await t.app.platform.timers.runDue();
-  return t.messages();
-}
+  (await kit.getCase(ref)).json().timeline as Array<Record<string, unknown> & { type: string }>;
+const listen = () => kit.listen();
+const messageIdOf = (row: OutboxRow) => kit.messageIdOf(row);
+const agentHeaders = async (input: Parameters<typeof kit.agentWithToken>[0]) =>
+  (await kit.agentWithToken(input)).headers;
+const at = (instant: number) => kit.at(instant);
 
 describe("a forged team sender", () => {
   it("a stranger spoofing corp@ with the case's plus-address and reference does not speak as the team", async () => {

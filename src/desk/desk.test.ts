@@ -1,68 +1,31 @@
-import nodemailer from "nodemailer";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { auth, type TestApp, testApp } from "../../test/helpers.js";
 import { totpCodeAt } from "../agents/model.js";
-import { type ReadyAgent, readyAgent } from "../agents/testing.js";
-import type { InboundListener } from "../messaging/inbound/listener.js";
+import { readyAgent } from "../agents/testing.js";
 import type { OutboxRow } from "../messaging/outbox.js";
-import { mailOptions } from "../messaging/transports.js";
 import { HOUR, MINUTE } from "../platform/clock.js";
+import { deskKit, START } from "./testing.js";
 
 // The test clock starts on Thursday 26 November 2026, 09:00 UTC (10:00 in Casablanca, Brussels and
 // Amsterdam; 01:00 in Los Angeles, on Thanksgiving, a US federal holiday).
-const START = Date.UTC(2026, 10, 26, 9, 0, 0);
 const iso = (at: number) => new Date(at).toISOString();
 
 let t: TestApp;
-let listener: InboundListener | null = null;
+let kit: ReturnType<typeof deskKit>;
+const openCase = (body?: Record<string, unknown>) => kit.openCase(body);
+const getCase = (ref: string, headers?: Record<string, string>) => kit.getCase(ref, headers);
+const at = (instant: number) => kit.at(instant);
+const agentWithToken = (input: Parameters<typeof kit.agentWithToken>[0]) => kit.agentWithToken(input);
+const mailsTo = (recipient: string) => kit.mailsTo(recipient);
 
 beforeEach(async () => {
   t = await testApp();
+  kit = deskKit(t);
 });
 afterEach(async () => {
-  await listener?.close();
-  listener = null;
+  await kit.close();
   await t.close();
 });
-
-async function openCase(body: Record<string, unknown> = {}) {
-  const response = await t.server.inject({
-    method: "POST",
-    url: "/api/v1/cases",
-    headers: { "content-type": "application/json" },
-    payload: {
-      contactEmail: "marie@example.be",
-      language: "fr",
-      country: "BE",
-      subject: "Ma boîte est bloquée",
-      body: "Après un virus, ma boîte est bloquée.",
-      ...body,
-    },
-  });
-  return response;
-}
-
-const getCase = async (ref: string, headers: Record<string, string> = auth) =>
-  t.server.inject({ method: "GET", url: `/api/v1/cases/${ref}`, headers });
-
-/** Moves the clock to `at` and fires what is due, then drains the outbox. */
-async function at(instant: number) {
-  t.clock.advance(instant - t.clock.now());
-  await t.app.platform.timers.runDue();
-  return t.messages();
-}
-
-async function agentWithToken(input: {
-  email: string;
-  role?: "agent" | "supervisor" | "admin";
-  teams: string[];
-}) {
-  const agent: ReadyAgent = await readyAgent(t.app.services.agents, t.clock, input);
-  const token = await t.app.services.agents.issueToken(agent.email);
-  return { agent, headers: { authorization: `Bearer ${token}` } };
-}
-
-const mailsTo = async (recipient: string) => (await t.messages()).filter((m) => m.recipient === recipient);
 
 describe("intake and routing", () => {
   it("routes by language and country: fr from BE to casablanca, nl to maastricht, es to dublin", async () => {
@@ -429,17 +392,8 @@ describe("the customer's side", () => {
 });
 
 describe("mail in", () => {
-  async function listen() {
-    listener = await t.app.startInboundMail({ port: 0 });
-    return nodemailer.createTransport({
-      host: "127.0.0.1",
-      port: listener!.port,
-      secure: false,
-      ignoreTLS: true,
-    });
-  }
-  const messageIdOf = (row: OutboxRow) =>
-    mailOptions(row, "Sesame <no-reply@support.example>").messageId as string;
+  const listen = () => kit.listen();
+  const messageIdOf = (row: OutboxRow) => kit.messageIdOf(row);
 
   it("a new mail opens a case with an acknowledgement; corp's reply to the escalation mail lands on the case", async () => {
     const smtp = await listen();
