@@ -135,6 +135,22 @@ describe("deadlines and escalation (the story)", () => {
     expect(detail.timeline.filter((e: { type: string }) => e.type === "sla_breached")).toHaveLength(3);
   });
 
+  it("a caller known only by their number is told by SMS who holds the case and by when", async () => {
+    const call = await t.server.inject({
+      method: "POST",
+      url: "/api/v1/calls",
+      headers: { ...auth, "content-type": "application/json" },
+      payload: { callerNumber: "+32470123456", language: "fr", centre: "casablanca" },
+    });
+    const { caseRef } = call.json();
+    const delivered = await at(Date.UTC(2026, 10, 26, 13, 0, 1));
+    const sms = delivered.filter((m) => m.channel === "sms" && m.recipient === "+32470123456");
+    expect(sms).toHaveLength(1);
+    expect(sms[0]!.body).toContain(caseRef);
+    expect(sms[0]!.body).toContain("Belgium-Luxembourg team");
+    expect(sms[0]!.body).toContain("vendredi 27 novembre à 14:00");
+  });
+
   it("a timer fires once: running the timers again moves nothing", async () => {
     const { ref } = (await openCase()).json();
     await at(Date.UTC(2026, 10, 26, 13, 0, 1));

@@ -17,6 +17,9 @@ export const deskMessages = defineMessages({
       "Your case {ref} is now handled by {team}. You will hear from us by {due}.\n\nFollow your case: {statusUrl}",
     "desk.mail.escalated.body_nodue":
       "Your case {ref} is now handled by {team}. They will write to you as soon as they can.\n\nFollow your case: {statusUrl}",
+    "desk.sms.escalated": "Sesame: your case {ref} is now with {team}. You will hear from us by {due}.",
+    "desk.sms.escalated_nodue":
+      "Sesame: your case {ref} is now with {team}. They will contact you as soon as they can.",
     "desk.mail.reply.subject": "Re: your support case {ref}",
     "desk.mail.reply.body": "{body}\n\n— {team}\n\nReply to this mail, or on your case page: {statusUrl}",
     "desk.mail.survey.subject": "How did we do with case {ref}?",
@@ -114,6 +117,10 @@ export const deskMessages = defineMessages({
       "Votre dossier {ref} est maintenant traité par {team}. Vous aurez de nos nouvelles d'ici {due}.\n\nSuivre votre dossier : {statusUrl}",
     "desk.mail.escalated.body_nodue":
       "Votre dossier {ref} est maintenant traité par {team}. L'équipe vous écrira dès que possible.\n\nSuivre votre dossier : {statusUrl}",
+    "desk.sms.escalated":
+      "Sesame : votre dossier {ref} est maintenant traité par {team}. Vous aurez de nos nouvelles d'ici {due}.",
+    "desk.sms.escalated_nodue":
+      "Sesame : votre dossier {ref} est maintenant traité par {team}, qui vous contactera dès que possible.",
     "desk.mail.reply.subject": "Re : votre dossier {ref}",
     "desk.mail.reply.body":
       "{body}\n\n— {team}\n\nRépondez à ce message, ou sur la page de votre dossier : {statusUrl}",
@@ -213,6 +220,9 @@ export const deskMessages = defineMessages({
       "Uw dossier {ref} wordt nu behandeld door {team}. U hoort van ons uiterlijk {due}.\n\nVolg uw dossier: {statusUrl}",
     "desk.mail.escalated.body_nodue":
       "Uw dossier {ref} wordt nu behandeld door {team}. Zij schrijven u zo snel mogelijk.\n\nVolg uw dossier: {statusUrl}",
+    "desk.sms.escalated": "Sesame: uw dossier {ref} ligt nu bij {team}. U hoort van ons uiterlijk {due}.",
+    "desk.sms.escalated_nodue":
+      "Sesame: uw dossier {ref} ligt nu bij {team}. Zij nemen zo snel mogelijk contact op.",
     "desk.mail.reply.subject": "Re: uw dossier {ref}",
     "desk.mail.reply.body":
       "{body}\n\n— {team}\n\nBeantwoord deze mail, of op de pagina van uw dossier: {statusUrl}",
@@ -311,6 +321,9 @@ export const deskMessages = defineMessages({
       "Ihr Fall {ref} wird jetzt von {team} bearbeitet. Sie hören von uns bis {due}.\n\nIhren Fall verfolgen: {statusUrl}",
     "desk.mail.escalated.body_nodue":
       "Ihr Fall {ref} wird jetzt von {team} bearbeitet. Das Team schreibt Ihnen so bald wie möglich.\n\nIhren Fall verfolgen: {statusUrl}",
+    "desk.sms.escalated": "Sesame: Ihr Fall {ref} liegt jetzt bei {team}. Sie hören von uns bis {due}.",
+    "desk.sms.escalated_nodue":
+      "Sesame: Ihr Fall {ref} liegt jetzt bei {team}. Das Team meldet sich so bald wie möglich.",
     "desk.mail.reply.subject": "Re: Ihr Supportfall {ref}",
     "desk.mail.reply.body":
       "{body}\n\n— {team}\n\nAntworten Sie auf diese Mail oder auf der Seite Ihres Falls: {statusUrl}",

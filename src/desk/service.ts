@@ -681,6 +681,29 @@ export class DeskService {
         extra: { statusUrl: this.cases.contactStatusUrl(row.ref, contact, locale) },
       });
     }
+    // A caller known only by their number (from the phone system, not typed by anyone) is told by SMS.
+    if (contacts.length === 0 && row.contact_phone && this.platform.channels.sms) {
+      const texted = await countAct(
+        tx,
+        `case-escalated:${this.platform.secrets.hmac(`case-escalated:${row.contact_phone}`)}`,
+        now,
+        DAY,
+        ESCALATION_MAILS_PER_ADDRESS_PER_DAY,
+      );
+      if (!texted) return;
+      const locale = pickLocale(row.locale);
+      const t = translator(locale);
+      await enqueueMessage(tx, now, this.platform.secrets, {
+        channel: "sms",
+        recipient: row.contact_phone,
+        body: t(due < NO_DEADLINE ? "desk.sms.escalated" : "desk.sms.escalated_nodue", {
+          ref: row.ref,
+          team: team.name,
+          due: due < NO_DEADLINE ? this.plainDue(due, locale, row.country) : "",
+        }),
+      });
+      await this.addEvent(tx, row.id, "message_out", "system", { channel: "sms", kind: "escalated" });
+    }
   }
 
   /** "Thursday 26 November, 14:00" in the customer's language and (when known) their country's time. */
