@@ -1,11 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { deskKit, START } from "../../test/desk-kit.js";
 import { auth, concurrencyTest, createAccount, type TestApp, testApp } from "../../test/helpers.js";
 import { AGENT_SESSION_COOKIE } from "../agents/guard.js";
 import { agentSession, readyAgent } from "../agents/testing.js";
 import type { OutboxRow } from "../messaging/outbox.js";
 import { mailOptions } from "../messaging/transports.js";
 import { DAY, HOUR, MINUTE } from "../platform/clock.js";
-import { deskKit, START } from "./testing.js";
 
 let t: TestApp;
 let kit: ReturnType<typeof deskKit>;

@@ -1,10 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { deskKit, START } from "../../test/desk-kit.js";
 import { auth, type TestApp, testApp } from "../../test/helpers.js";
 import { totpCodeAt } from "../agents/model.js";
 import { readyAgent } from "../agents/testing.js";
 import type { OutboxRow } from "../messaging/outbox.js";
 import { HOUR, MINUTE } from "../platform/clock.js";
-import { deskKit, START } from "./testing.js";
 
 // The test clock starts on Thursday 26 November 2026, 09:00 UTC (10:00 in Casablanca, Brussels and
 // Amsterdam; 01:00 in Los Angeles, on Thanksgiving, a US federal holiday).

@@ -4,11 +4,11 @@
  * inbound listener. Used by tests only.
  */
 import nodemailer from "nodemailer";
-import { auth, type TestApp } from "../../test/helpers.js";
-import { type ReadyAgent, readyAgent } from "../agents/testing.js";
-import type { InboundListener } from "../messaging/inbound/listener.js";
-import type { OutboxRow } from "../messaging/outbox.js";
-import { mailOptions } from "../messaging/transports.js";
+import { type ReadyAgent, readyAgent } from "../src/agents/testing.js";
+import type { InboundListener } from "../src/messaging/inbound/listener.js";
+import type { OutboxRow } from "../src/messaging/outbox.js";
+import { mailOptions } from "../src/messaging/transports.js";
+import { auth, type TestApp } from "./helpers.js";
 
 /** The test clock's start: Thursday 26 November 2026, 09:00 UTC (US Thanksgiving). */
 export const START = Date.UTC(2026, 10, 26, 9, 0, 0);
