@@ -151,6 +151,56 @@ describe("deadlines and escalation (the story)", () => {
     expect(sms[0]!.body).toContain("vendredi 27 novembre à 14:00");
   });
 
+  it("one jump of the manual clock over every deadline climbs each tier once, from each breach instant", async () => {
+    const { ref } = (await openCase()).json();
+    // Thursday 09:00 to Saturday 02:00 UTC in one move: past casablanca's (Thu 13:00), belux's
+    // (Fri 13:00, counted from the first breach) and corp's (Sat 01:00) first-response deadlines.
+    const moved = await t.server.inject({
+      method: "POST",
+      url: "/api/v1/dev/clock",
+      headers: { ...auth, "content-type": "application/json" },
+      payload: { advanceMs: Date.UTC(2026, 10, 28, 2) - START },
+    });
+    expect(moved.statusCode).toBe(200);
+    const detail = (await getCase(ref)).json();
+    expect(detail).toMatchObject({ tier: 3, team: "corp" });
+    const escalated = detail.timeline.filter((e: { type: string }) => e.type === "escalated");
+    expect(escalated.map((e: { toTeam: string }) => e.toTeam)).toEqual(["belux", "corp"]);
+    const breached = detail.timeline.filter((e: { type: string }) => e.type === "sla_breached");
+    expect(breached.map((e: { due: number }) => iso(e.due))).toEqual([
+      "2026-11-26T13:00:00.000Z",
+      "2026-11-27T13:00:00.000Z",
+      "2026-11-28T01:00:00.000Z",
+    ]);
+  });
+
+  it("a deadline reset by an escalation in the same batch does not pass a second time", async () => {
+    const { ref } = (await openCase()).json();
+    // Past casablanca's first response (Thu 13:00) and resolution (Mon 09:00) at once: the first
+    // raises the case and resets its deadlines; the resolution timer of the old tier is stale.
+    await t.server.inject({
+      method: "POST",
+      url: "/api/v1/dev/clock",
+      headers: { ...auth, "content-type": "application/json" },
+      payload: { advanceMs: Date.UTC(2026, 10, 30, 10) - START },
+    });
+    const detail = (await getCase(ref)).json();
+    const passed = detail.timeline
+      .filter(
+        (e: { type: string; deadline: string }) =>
+          e.type === "sla_breached" && e.deadline !== "customerClock",
+      )
+      .map((e: { deadline: string; team: string }) => `${e.team}:${e.deadline}`);
+    // The customer clock (3 days, Sunday 09:00) raised it from belux to corp in the same batch; corp's
+    // first response is not due yet (Monday 09:00-17:00 in Los Angeles).
+    expect(passed).toEqual(["casablanca:firstResponse"]);
+    const raised = detail.timeline
+      .filter((e: { type: string }) => e.type === "escalated")
+      .map((e: { toTeam: string; reason: string }) => `${e.toTeam}:${e.reason}`);
+    expect(raised).toEqual(["belux:sla_firstResponse", "corp:customer_clock"]);
+    expect(detail.due.firstResponse).toBe("2026-12-01T01:00:00.000Z");
+  });
+
   it("a timer fires once: running the timers again moves nothing", async () => {
     const { ref } = (await openCase()).json();
     await at(Date.UTC(2026, 10, 26, 13, 0, 1));

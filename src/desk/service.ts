@@ -522,6 +522,9 @@ export class DeskService {
   private async deadlinePassed(tx: Tx, caseId: string, deadline: Deadline, dueAt: number): Promise<void> {
     const row = await store.findCaseById(tx, caseId);
     if (row?.status !== "open") return;
+    // A timer of a deadline that has moved since (an escalation fired in the same batch reset the
+    // tier's deadlines) is stale: only the deadline the case holds now can pass.
+    if (Number(row[deadlineColumn[deadline]]) !== dueAt) return;
     await this.addEvent(tx, caseId, "sla_breached", "system", {
       deadline,
       due: dueAt,
