@@ -123,7 +123,7 @@ export const de: Record<MessageKey, string> = {
   "recover.case.meanwhile":
     "Bis dahin müssen Sie nichts weiter tun. Wenn Sie wieder Zugriff auf eine Ihrer Ersatzadressen oder -nummern haben, können Sie Ihr Konto weiterhin selbst wiederherstellen.",
   "cases.status.title": "Ihr Vorgang",
-  "cases.status.written": "Was wir Ihnen geschrieben haben",
+  "cases.status.written": "Nachrichten zu Ihrem Fall",
   "cases.status.none": "Noch nichts.",
 
   "error.title": "Etwas ist schiefgelaufen",

@@ -121,7 +121,7 @@ export const en = {
   "recover.case.meanwhile":
     "Meanwhile you do not need to do anything else. If you find one of your backup addresses or numbers again, you can still recover your account yourself.",
   "cases.status.title": "Your support case",
-  "cases.status.written": "What we wrote to you",
+  "cases.status.written": "Messages about your case",
   "cases.status.none": "Nothing yet.",
 
   "error.title": "Something went wrong",

@@ -122,7 +122,7 @@ export const fr: Record<MessageKey, string> = {
   "recover.case.meanwhile":
     "En attendant, vous n'avez rien d'autre à faire. Si vous retrouvez l'accès à l'une de vos adresses ou à l'un de vos numéros de secours, vous pouvez toujours récupérer votre compte vous-même.",
   "cases.status.title": "Votre dossier d'assistance",
-  "cases.status.written": "Ce que nous vous avons écrit",
+  "cases.status.written": "Les messages de votre dossier",
   "cases.status.none": "Rien pour l'instant.",
 
   "error.title": "Un problème est survenu",

@@ -122,7 +122,7 @@ export const nl: Record<MessageKey, string> = {
   "recover.case.meanwhile":
     "Intussen hoeft u niets anders te doen. Kunt u weer bij een van uw herstel-e-mailadressen of -nummers, dan kunt u uw account nog altijd zelf herstellen.",
   "cases.status.title": "Uw dossier",
-  "cases.status.written": "Wat we u schreven",
+  "cases.status.written": "Berichten over uw dossier",
   "cases.status.none": "Nog niets.",
 
   "error.title": "Er is iets misgegaan",
