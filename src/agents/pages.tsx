@@ -1,9 +1,17 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { isAppError } from "../platform/errors.js";
-import type { MessageKey } from "../platform/i18n.js";
 import { freshFormOnCsrfFailure } from "../web/forms.js";
 import { type PublicRateLimit, requestLocale } from "../web/http.js";
-import { Alert, Field, Form, Layout, type PageContext, pageContext, sendPage } from "../web/pages.js";
+import {
+  Alert,
+  errorText,
+  Field,
+  Form,
+  Layout,
+  type PageContext,
+  pageContext,
+  sendPage,
+} from "../web/pages.js";
 import { AGENT_SESSION_COOKIE } from "./guard.js";
 import type { AgentsService } from "./service.js";
 
@@ -14,8 +22,6 @@ type SigninForm = { email?: string; password?: string; code?: string };
 type SetupForm = { token?: string; password?: string; confirmation?: string; code?: string };
 
 const field = (value: unknown, max: number) => String(value ?? "").slice(0, max);
-const errorText = (ctx: PageContext, code: string) =>
-  ctx.t(`error.${code}` as MessageKey, { hint: "", attemptsLeft: "" }).trim();
 
 function SigninPage(props: { ctx: PageContext; email?: string; error?: string | null }) {
   const { t } = props.ctx;
@@ -194,7 +200,7 @@ export async function agentsPages(
         return reply.code(303).header("location", `/agent?lang=${ctx.locale}`).send();
       } catch (error) {
         if (!isAppError(error) || error.code !== "ERR_AGENT_SIGNIN_FAILED") throw error;
-        const message = errorText(ctx, error.code);
+        const message = errorText(ctx, error);
         return sendPage(reply, <SigninPage ctx={ctx} email={email} error={message} />, 401);
       }
     },
@@ -266,7 +272,7 @@ export async function agentsPages(
         const who = await agents.setupOf(token);
         return sendPage(
           reply,
-          <SetupPasswordPage ctx={ctx} token={token} who={who} error={errorText(ctx, error.code)} />,
+          <SetupPasswordPage ctx={ctx} token={token} who={who} error={errorText(ctx, error)} />,
           400,
         );
       }
@@ -287,13 +293,7 @@ export async function agentsPages(
         const { secret, uri } = await agents.pendingTotp(token);
         return sendPage(
           reply,
-          <SetupTotpPage
-            ctx={ctx}
-            token={token}
-            secret={secret}
-            uri={uri}
-            error={errorText(ctx, error.code)}
-          />,
+          <SetupTotpPage ctx={ctx} token={token} secret={secret} uri={uri} error={errorText(ctx, error)} />,
           400,
         );
       }

@@ -44,22 +44,14 @@ export const insertSession = (
     .values({ ...row, last_seen_at: row.created_at, revoked_at: null })
     .execute();
 
+/** What a session or token lookup reads of its agent: enough to build the viewer. */
+const VIEWER_COLUMNS = ["a.id", "a.email", "a.name", "a.role", "a.teams", "a.disabled_at"] as const;
+
 export const sessionWithAgent = (db: Executor, idHash: string) =>
   db
     .selectFrom("agent_sessions as s")
     .innerJoin("agents as a", "a.id", "s.agent_id")
-    .select([
-      "s.id_hash",
-      "s.last_seen_at",
-      "s.expires_at",
-      "s.revoked_at",
-      "a.id",
-      "a.email",
-      "a.name",
-      "a.role",
-      "a.teams",
-      "a.disabled_at",
-    ])
+    .select(["s.id_hash", "s.last_seen_at", "s.expires_at", "s.revoked_at", ...VIEWER_COLUMNS])
     .where("s.id_hash", "=", idHash)
     .executeTakeFirst();
 
@@ -92,17 +84,7 @@ export const tokenWithAgent = (db: Executor, tokenHash: string) =>
   db
     .selectFrom("agent_tokens as t")
     .innerJoin("agents as a", "a.id", "t.agent_id")
-    .select([
-      "t.token_hash",
-      "t.last_used_at",
-      "t.revoked_at",
-      "a.id",
-      "a.email",
-      "a.name",
-      "a.role",
-      "a.teams",
-      "a.disabled_at",
-    ])
+    .select(["t.token_hash", "t.last_used_at", "t.revoked_at", ...VIEWER_COLUMNS])
     .where("t.token_hash", "=", tokenHash)
     .executeTakeFirst();
 

@@ -3,7 +3,7 @@ import { type AgentsService, agentPageGuard, type Viewer } from "../agents/guard
 import { AppError, isAppError } from "../platform/errors.js";
 import { formatInstant, type MessageKey } from "../platform/i18n.js";
 import { requestLocale } from "../web/http.js";
-import { Alert, Form, Layout, type PageContext, pageContext, sendPage } from "../web/pages.js";
+import { Alert, errorText, Form, Layout, type PageContext, pageContext, sendPage } from "../web/pages.js";
 import { NO_DEADLINE, timelineType } from "./model.js";
 import type { DeskService } from "./service.js";
 
@@ -331,13 +331,10 @@ export async function deskConsole(app: FastifyInstance, opts: { desk: DeskServic
             error.code === "ERR_CASE_NOT_FOUND"
           )
             throw error;
-          const message = ctx.t(`error.${error.code}` as MessageKey, {
-            correlationId: "",
-            attemptsLeft: "",
-            retryAfterMinutes: "",
-            hint: "",
+          return showCase(request, reply, request.params.ref, {
+            error: errorText(ctx, error),
+            status: error.statusCode,
           });
-          return showCase(request, reply, request.params.ref, { error: message, status: error.statusCode });
         }
         try {
           return await showCase(request, reply, request.params.ref, { notice: ctx.t(done) });

@@ -5,7 +5,16 @@ import { AppError, isAppError } from "../platform/errors.js";
 import { formatInstant, type MessageKey } from "../platform/i18n.js";
 import { freshFormOnCsrfFailure } from "../web/forms.js";
 import { type PublicRateLimit, requestLocale } from "../web/http.js";
-import { Alert, Field, Form, Layout, type PageContext, pageContext, sendPage } from "../web/pages.js";
+import {
+  Alert,
+  errorText,
+  Field,
+  Form,
+  Layout,
+  type PageContext,
+  pageContext,
+  sendPage,
+} from "../web/pages.js";
 import type { DeskService } from "./service.js";
 
 type FormBody = Record<string, string | undefined>;
@@ -77,13 +86,6 @@ export async function deskPages(
   const config = { rateLimit: opts.publicRateLimit };
   const ctxOf = (request: FastifyRequest, reply: FastifyReply, locale = requestLocale(request)) =>
     pageContext(request, locale, reply.generateCsrf());
-  const errorText = (ctx: PageContext, error: AppError) =>
-    ctx.t(`error.${error.code}` as MessageKey, {
-      correlationId: "",
-      attemptsLeft: "",
-      retryAfterMinutes: "",
-      hint: "",
-    });
   const post = (renew: (ctx: PageContext, request: FastifyRequest) => preact.VNode) => ({
     schema: { hide: true },
     config,

@@ -6,7 +6,16 @@ import { type AppError, isAppError } from "../platform/errors.js";
 import type { MessageKey } from "../platform/i18n.js";
 import { freshFormOnCsrfFailure } from "../web/forms.js";
 import { DEVICE_COOKIE, explicitLocale, type PublicRateLimit, requestLocale } from "../web/http.js";
-import { Alert, Field, Form, Layout, type PageContext, pageContext, sendPage } from "../web/pages.js";
+import {
+  Alert,
+  Field,
+  Form,
+  Layout,
+  type PageContext,
+  pageContext,
+  sendPage,
+  errorText as sharedErrorText,
+} from "../web/pages.js";
 import type { RecoveryService, RecoveryView } from "./service.js";
 
 type Params = { id: string };
@@ -16,17 +25,9 @@ type FormBody = Record<string, string | undefined>;
 /** The cookie that carries the password token between the code step and the password step. */
 const PASSWORD_TOKEN_COOKIE = "sesame_recovery";
 
-/** The localised text of a coded error, for re-rendering a form with what went wrong. */
+/** A coded error's text on the recovery pages, where some messages show an example address. */
 const errorText = (ctx: PageContext, error: AppError) =>
-  ctx.t(`error.${error.code}` as MessageKey, {
-    attemptsLeft: "",
-    retryAfterMinutes: "",
-    retryAfterHours: "",
-    hint: "",
-    correlationId: "",
-    example: ctx.t("recover.example.address"),
-    ...(error.params as Record<string, string | number>),
-  });
+  sharedErrorText(ctx, error, { example: ctx.t("recover.example.address") });
 
 const field = (body: FormBody | undefined, name: string, max = 254) =>
   String(body?.[name] ?? "").slice(0, max);

@@ -1,7 +1,15 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { ComponentChildren } from "preact";
 import { renderToString } from "preact-render-to-string";
-import { type Locale, localeNames, locales, type Translate, translator } from "../platform/i18n.js";
+import type { AppError } from "../platform/errors.js";
+import {
+  type Locale,
+  localeNames,
+  locales,
+  type MessageKey,
+  type Translate,
+  translator,
+} from "../platform/i18n.js";
 import { stylesheet } from "./styles.js";
 
 export interface PageContext {
@@ -41,6 +49,23 @@ export const pageContext = (request: FastifyRequest, locale: Locale, csrfToken?:
   ...(csrfToken ? { csrfToken } : {}),
   devMailbox: request.server.devMailbox,
 });
+
+/**
+ * The localised text of a coded error, for re-rendering a form with what went wrong: the error's
+ * own values filled in, the placeholders it did not set left empty.
+ */
+export const errorText = (ctx: PageContext, error: AppError, extra: Record<string, string> = {}): string =>
+  ctx
+    .t(`error.${error.code}` as MessageKey, {
+      attemptsLeft: "",
+      retryAfterMinutes: "",
+      retryAfterHours: "",
+      hint: "",
+      correlationId: "",
+      ...extra,
+      ...(error.params as Record<string, string | number>),
+    })
+    .trim();
 
 const withLang = (path: string, locale: Locale, keep: Record<string, string> = {}) =>
   `${path}?${new URLSearchParams({ ...keep, lang: locale }).toString()}`;
