@@ -626,7 +626,8 @@ export class DeskService {
 
   /** The receiving team gets a summary, with a reply-to that lands their answer on the case. */
   private async mailTeam(tx: Tx, row: CaseRow, team: Team, reason: string) {
-    const t = translator("en");
+    // In the team's own language (its first one that Sesame speaks; corp and dublin read English).
+    const t = translator(pickLocale(...team.languages));
     const events = await store.eventsOf(tx, row.id);
     const lastIn = [...events].reverse().find((e) => e.type === "message_in");
     const lastText = lastIn
