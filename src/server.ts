@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyRequest } from "fastify";
 import type { Config } from "./config.js";
 import { type DbHandle, isPoolWaitTimeout, isReady, isUnavailableError } from "./db/database.js";
+import { GroupCommit } from "./db/group-commit.js";
 import { buildFeatures, buildServices, type Services } from "./features.js";
 import { OutboxDispatcher } from "./messaging/dispatcher.js";
 import { type InboundListener, startInboundListener } from "./messaging/inbound/listener.js";
@@ -68,6 +69,15 @@ const requestSerializer = (request: FastifyRequest) => ({
 // The longest address the API accepts (254 characters), each character percent-encoded as up to
 // three UTF-8 bytes (%XX%XX%XX), still fits in a path parameter.
 const MAX_PARAM_LENGTH = 254 * 9;
+
+/** SQLite commits concurrent use-cases together; PostgreSQL runs each in its own transaction. */
+function transactions({ db, dialect }: DbHandle): Platform["transact"] {
+  if (dialect === "sqlite") {
+    const group = new GroupCommit(db);
+    return (work) => group.run(work);
+  }
+  return (work) => db.transaction().execute(work);
+}
 
 export async function buildApp(options: AppOptions): Promise<App> {
   const { config, database, clock } = options;
@@ -152,6 +162,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     timers,
     wakeTimers: () => timers.wake(),
     serialized: new KeyedSerializer(),
+    transact: transactions(database),
   };
   const services = buildServices(platform);
   const features = buildFeatures(platform, services, {

@@ -1,12 +1,19 @@
+import { sql } from "kysely";
 import type { Dialect, Executor } from "../db/database.js";
+import { prepared } from "../db/prepared.js";
 import type { AccountsTable, AlternatesTable, SigninThrottleTable } from "../db/schema.js";
 
 /** The accounts feature's SQL: the only place that knows its tables. */
-export const findAccountByAddress = (db: Executor, address: string) =>
-  db.selectFrom("accounts").selectAll().where("address", "=", address).executeTakeFirst();
+const accountByAddress = prepared((db: Executor, address: string) =>
+  db.selectFrom("accounts").selectAll().where("address", "=", address),
+);
+export const findAccountByAddress = async (db: Executor, address: string) =>
+  (await accountByAddress(db, address)).rows[0];
 
-export const findAccountById = (db: Executor, id: string) =>
-  db.selectFrom("accounts").selectAll().where("id", "=", id).executeTakeFirst();
+const accountById = prepared((db: Executor, id: string) =>
+  db.selectFrom("accounts").selectAll().where("id", "=", id),
+);
+export const findAccountById = async (db: Executor, id: string) => (await accountById(db, id)).rows[0];
 
 /** The account row, held until the transaction ends so concurrent changes of it wait for each other. */
 export const lockAccountRow = (tx: Executor, dialect: Dialect, id: string) =>
@@ -90,7 +97,7 @@ export const findAccountByVerifiedPhone = (db: Executor, phone: string) =>
     .where("alternates.value", "=", phone)
     .where("alternates.verified", "=", 1)
     .orderBy("accounts.created_at")
-    .limit(1)
+    .limit(sql.lit(1))
     .executeTakeFirst();
 
 export const alternatesOf = (db: Executor, accountId: string) =>

@@ -6,6 +6,7 @@ import type { Config, DatabaseTimeouts } from "../config.js";
 import { deskMigrations } from "../desk/migrations/index.js";
 import { mailMigrations } from "../messaging/migrations/index.js";
 import { timersMigrations } from "../timers/migrations/index.js";
+import { BACKSTOP_CHECKPOINT_PAGES, startCheckpointer, WAL_FILE_LIMIT_BYTES } from "./checkpointer.js";
 import * as m001 from "./migrations/001_foundation.js";
 import * as m002 from "./migrations/002_messaging.js";
 import * as m003 from "./migrations/003_accounts_hardening.js";
@@ -139,6 +140,21 @@ export function openDatabase(database: Config["database"], options: OpenOptions 
     sqlite.pragma("foreign_keys = ON");
     sqlite.pragma(`busy_timeout = ${timeouts.statementMs}`);
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+    if (!sqlite.memory) {
+      sqlite.pragma(`wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
+      // The log's file is cut back to this size each time it starts over.
+      sqlite.pragma(`journal_size_limit = ${WAL_FILE_LIMIT_BYTES}`);
+      const checkpointer = startCheckpointer(database.path);
+      return {
+        db,
+        dialect: "sqlite",
+        health,
+        close: async () => {
+          await checkpointer.stop();
+          await db.destroy();
+        },
+      };
+    }
     return { db, dialect: "sqlite", health, close: () => db.destroy() };
   }
   const pool = new pg.Pool({

@@ -351,11 +351,8 @@ export class CasesService {
    * sees the person is still trying). The same query runs for every address, known or not.
    */
   async noteRecoveryAttempt(tx: Tx, address: string, recoveryRef: string): Promise<void> {
-    const open = await store.findOpenCaseOf(tx, address);
-    if (!open) return;
-    await store.insertCaseEvent(tx, {
+    await store.insertEventOnOpenCase(tx, address, {
       id: newEventId(),
-      case_id: open.id,
       at: this.platform.clock.now(),
       type: "recovery_attempt",
       actor: "recovery",

@@ -1,5 +1,5 @@
-import { randomBytes } from "node:crypto";
 import type { CaseEventsTable, CasesTable } from "../db/schema.js";
+import { randomBytes } from "../platform/random.js";
 
 /** Timeline entry types of the JSON API (`GET /api/v1/cases/:ref`). */
 export type TimelineType =

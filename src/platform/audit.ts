@@ -1,5 +1,7 @@
 import { createHmac } from "node:crypto";
+import { sql } from "kysely";
 import { type Dialect, type Executor, lockKey, type Tx } from "../db/database.js";
+import { prepared } from "../db/prepared.js";
 
 /**
  * Append-only, hash-chained audit log. Each subject (an account) has its own chain, so
@@ -55,31 +57,60 @@ export async function appendAudit(
   entry: AuditEntry,
 ) {
   await lockKey(tx, dialect, `audit:${stream}`);
-  const last = await tx
+  const last = (await chainHead(tx, stream)).rows[0];
+  const seq = (last?.seq ?? 0) + 1;
+  const prevHash = last?.hash ?? GENESIS;
+  const detail = JSON.stringify(entry.detail ?? {});
+  const hash = entryHash(key, prevHash, stream, seq, at, entry.type, entry.actor, detail);
+  await insertEntry(
+    tx,
+    stream,
+    seq,
+    at,
+    entry.type,
+    entry.actor,
+    entry.accountId ?? null,
+    detail,
+    prevHash,
+    hash,
+  );
+}
+
+// The limit is written in the SQL: SQLite runs `limit ?` several times slower (10 µs against 1.5).
+const chainHead = prepared((db: Executor, stream: string) =>
+  db
     .selectFrom("audit_log")
     .select(["seq", "hash"])
     .where("stream", "=", stream)
     .orderBy("seq", "desc")
-    .limit(1)
-    .executeTakeFirst();
-  const seq = (last?.seq ?? 0) + 1;
-  const prevHash = last?.hash ?? GENESIS;
-  const detail = JSON.stringify(entry.detail ?? {});
-  await tx
-    .insertInto("audit_log")
-    .values({
+    .limit(sql.lit(1)),
+);
+
+const insertEntry = prepared(
+  (
+    db: Executor,
+    stream: string,
+    seq: number,
+    at: number,
+    type: string,
+    actor: string,
+    accountId: string | null,
+    detail: string,
+    prevHash: string,
+    hash: string,
+  ) =>
+    db.insertInto("audit_log").values({
       stream,
       seq,
       at,
-      type: entry.type,
-      actor: entry.actor,
-      account_id: entry.accountId ?? null,
+      type,
+      actor,
+      account_id: accountId,
       detail,
       prev_hash: prevHash,
-      hash: entryHash(key, prevHash, stream, seq, at, entry.type, entry.actor, detail),
-    })
-    .execute();
-}
+      hash,
+    }),
+);
 
 /** An account's entries, oldest first: its own chain, read through the primary key. */
 export async function auditOfAccount(db: Executor, accountId: string): Promise<AuditEvent[]> {

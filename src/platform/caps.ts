@@ -1,5 +1,6 @@
 import { sql } from "kysely";
 import type { Executor } from "../db/database.js";
+import { prepared } from "../db/prepared.js";
 
 /**
  * Caps on acts (recoveries started, codes asked, cases opened, sign-ins failed), counted in the
@@ -19,15 +20,29 @@ export async function countAct(
   limit: number | null,
 ): Promise<boolean> {
   const over = now - windowMs;
-  const result = await sql<{ key: string }>`insert into cap_counters (key, window_start, count)
-    values (${key}, ${now}, 1)
-    on conflict (key) do update set
-      count = case when cap_counters.window_start <= ${over} then 1 else cap_counters.count + 1 end,
-      window_start = case when cap_counters.window_start <= ${over} then ${now} else cap_counters.window_start end
-    ${limit === null ? sql`` : sql`where cap_counters.window_start <= ${over} or cap_counters.count < ${limit}`}
-    returning key`.execute(db);
+  const result =
+    limit === null ? await countUncapped(db, key, now, over) : await countCapped(db, key, now, over, limit);
   return result.rows.length === 1;
 }
+
+/** Counts one act: a new window when the last one is over (started at or before `over`). */
+const countOne = (key: string, now: number, over: number) => sql`
+  insert into cap_counters (key, window_start, count)
+  values (${key}, ${now}, 1)
+  on conflict (key) do update set
+    count = case when cap_counters.window_start <= ${over} then 1 else cap_counters.count + 1 end,
+    window_start = case when cap_counters.window_start <= ${over} then ${now} else cap_counters.window_start end`;
+
+const countUncapped = prepared(
+  (_db: Executor, key: string, now: number, over: number) =>
+    sql<{ key: string }>`${countOne(key, now, over)} returning key`,
+);
+const countCapped = prepared(
+  (_db: Executor, key: string, now: number, over: number, limit: number) =>
+    sql<{ key: string }>`${countOne(key, now, over)}
+      where cap_counters.window_start <= ${over} or cap_counters.count < ${limit}
+      returning key`,
+);
 
 /** The acts counted for `key` in a window still open at `now`, and when that window started. */
 export async function openWindowOf(db: Executor, key: string, now: number, windowMs: number) {

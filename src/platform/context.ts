@@ -28,11 +28,13 @@ export interface Platform {
   wakeTimers(): void;
   /** Work about one address, one at a time in this process (see KeyedSerializer). */
   serialized: KeyedSerializer;
+  /** Runs a use-case's work in a transaction (on SQLite with others, see GroupCommit); settles after the commit. */
+  transact<T>(work: (tx: Tx) => Promise<T>): Promise<T>;
 }
 
 /** One use-case, one transaction: the change, its audit entries and its outbox messages commit together. */
 export const inTransaction = <T>(platform: Platform, work: (tx: Tx) => Promise<T>): Promise<T> =>
-  platform.db.transaction().execute(work);
+  platform.transact(work);
 
 /** An audit entry in the account's own hash chain, inside the use-case's transaction. */
 export const auditAccount = (platform: Platform, tx: Tx, accountId: string, entry: AuditEntry) =>

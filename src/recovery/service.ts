@@ -148,10 +148,12 @@ export class RecoveryService {
   ): Promise<{ recoveryId: string }> {
     const address = normalizeEmail(rawAddress);
     if (!address) throw new AppError("ERR_VALIDATION", { field: "address" });
-    const accountId = await this.accounts.idOf(address);
     const id = newRecoveryId();
     const startKey = this.capKey("start", address, source);
+    const locale = pickLocale(requestedLocale, acceptLanguage);
     await this.inAddressTransaction(address, async (tx) => {
+      // Read in the transaction: on SQLite a read of its own starts a snapshot of its own.
+      const accountId = await this.accounts.idOf(address, tx);
       await this.countWithinCap(
         tx,
         startKey,
@@ -160,7 +162,7 @@ export class RecoveryService {
         "ERR_TOO_MANY_STARTS",
       );
       await this.pruneOldHits(tx);
-      await this.insertRecovery(tx, id, address, accountId, pickLocale(requestedLocale, acceptLanguage));
+      await this.insertRecovery(tx, id, address, accountId, locale);
     });
     return { recoveryId: id };
   }
@@ -172,26 +174,15 @@ export class RecoveryService {
     accountId: string | null,
     locale: Locale,
   ) {
-    await store.insertRecovery(tx, {
-      id,
-      address,
-      account_id: accountId,
-      locale,
-      state: "choose_channel",
-      started_at: this.now(),
-      verified_at: null,
-      completed_at: null,
-      case_id: null,
-      password_token_hash: null,
-      case_contact_id: null,
-    });
+    await store.insertRecovery(tx, { id, address, account_id: accountId, locale, started_at: this.now() });
+    const ref = this.recoveryRef(id);
     await auditSubject(
       this.platform,
       tx,
       { accountId, address },
-      { type: "recovery.started", actor: ACTOR, detail: { recovery: this.recoveryRef(id) } },
+      { type: "recovery.started", actor: ACTOR, detail: { recovery: ref } },
     );
-    await this.cases.noteRecoveryAttempt(tx, address, this.recoveryRef(id));
+    await this.cases.noteRecoveryAttempt(tx, address, ref);
   }
 
   private async requireRecovery(id: string) {

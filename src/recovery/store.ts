@@ -1,9 +1,29 @@
 import { sql } from "kysely";
 import type { Executor } from "../db/database.js";
+import { prepared } from "../db/prepared.js";
 import type { RecoveriesTable, RecoveryCodesTable, RecoveryState } from "../db/schema.js";
 
-export const insertRecovery = (db: Executor, row: RecoveriesTable) =>
-  db.insertInto("recoveries").values(row).execute();
+const insertNewRecovery = prepared(
+  (db: Executor, id: string, address: string, accountId: string | null, locale: string, startedAt: number) =>
+    db.insertInto("recoveries").values({
+      id,
+      address,
+      account_id: accountId,
+      locale,
+      state: "choose_channel",
+      started_at: startedAt,
+      verified_at: null,
+      completed_at: null,
+      case_id: null,
+      password_token_hash: null,
+      case_contact_id: null,
+    }),
+);
+/** A recovery at its first step: choosing a channel. */
+export const insertRecovery = (
+  db: Executor,
+  row: Pick<RecoveriesTable, "id" | "address" | "account_id" | "locale" | "started_at">,
+) => insertNewRecovery(db, row.id, row.address, row.account_id, row.locale, row.started_at);
 
 export const findRecovery = (db: Executor, id: string) =>
   db.selectFrom("recoveries").selectAll().where("id", "=", id).executeTakeFirst();
@@ -67,7 +87,7 @@ export const latestCodeOf = (db: Executor, recoveryId: string) =>
     .orderBy(sql`case when voided_at is null then 0 else 1 end`)
     .orderBy("created_at", "desc")
     .orderBy("id")
-    .limit(1)
+    .limit(sql.lit(1))
     .executeTakeFirst();
 
 /**

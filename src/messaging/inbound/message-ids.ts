@@ -1,4 +1,5 @@
-import { randomBytes, timingSafeEqual } from "node:crypto";
+import { timingSafeEqual } from "node:crypto";
+import { randomBytes } from "../../platform/random.js";
 import type { Secrets } from "../../platform/secrets.js";
 
 /** A case reference as newCaseRef makes it (platform/ids.ts alphabet: no 0/O, 1/I/L, U). */

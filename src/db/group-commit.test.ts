@@ -1,0 +1,93 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import SqliteDatabase from "better-sqlite3";
+import { sql } from "kysely";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { type DbHandle, migrateToLatest, openDatabase, type Tx } from "./database.js";
+import { GroupCommit } from "./group-commit.js";
+
+// SQLite's group commit, on a database file, watched from a second connection (as another process
+// would see it): what a caller was told is committed must be there, and nothing else.
+describe("group commit (SQLite)", () => {
+  let dir: string;
+  let handle: DbHandle;
+  let group: GroupCommit;
+  let observer: SqliteDatabase.Database;
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), "sesame-group-"));
+    handle = openDatabase({ kind: "sqlite", path: join(dir, "db.sqlite") });
+    await migrateToLatest(handle.db);
+    group = new GroupCommit(handle.db);
+    observer = new SqliteDatabase(join(dir, "db.sqlite"), { readonly: true });
+  });
+  afterEach(async () => {
+    observer.close();
+    await handle.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const count = (key: string) =>
+    sql`insert into cap_counters (key, window_start, count) values (${key}, 0, 1)`;
+  const seen = () =>
+    (observer.prepare("select key from cap_counters order by key").all() as { key: string }[]).map(
+      (r) => r.key,
+    );
+
+  it("runs the use-cases that arrive together in one transaction, and answers each after the commit", async () => {
+    const transactions = new Set<Tx>();
+    const visibleWhenAnswered: string[][] = [];
+    const keys = Array.from({ length: 20 }, (_, i) => `k${String(i).padStart(2, "0")}`);
+    await Promise.all(
+      keys.map((key) =>
+        group
+          .run(async (tx) => {
+            transactions.add(tx);
+            await count(key).execute(tx);
+          })
+          .then(() => visibleWhenAnswered.push(seen())),
+      ),
+    );
+    expect(transactions.size).toBe(1);
+    // Every caller, when answered, could already read all twenty from another connection.
+    for (const visible of visibleWhenAnswered) expect(visible).toEqual(keys);
+  });
+
+  it("rolls back a failing use-case alone: its caller gets its error, the others commit", async () => {
+    const results = await Promise.allSettled([
+      group.run((tx) => count("a").execute(tx)),
+      group.run(async (tx) => {
+        await count("b").execute(tx);
+        throw new Error("refused after writing");
+      }),
+      group.run((tx) => count("c").execute(tx)),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+    expect((results[1] as PromiseRejectedResult).reason.message).toBe("refused after writing");
+    expect(seen()).toEqual(["a", "c"]);
+  });
+
+  it("fails every caller of a batch whose commit fails, and keeps nothing of it", async () => {
+    const results = await Promise.allSettled([
+      group.run((tx) => count("fine").execute(tx)),
+      group.run(async (tx) => {
+        // Checked at the commit: a recovery of an account that does not exist.
+        await sql`pragma defer_foreign_keys = on`.execute(tx);
+        await sql`insert into recoveries (id, address, account_id, locale, state, started_at)
+          values ('r1', 'a@example.test', 'no-such-account', 'en', 'choose_channel', 0)`.execute(tx);
+      }),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(["rejected", "rejected"]);
+    expect(String((results[0] as PromiseRejectedResult).reason)).toMatch(/FOREIGN KEY/);
+    expect(seen()).toEqual([]);
+    // And the next batch works.
+    await group.run((tx) => count("after").execute(tx));
+    expect(seen()).toEqual(["after"]);
+  });
+
+  it("commits a lone use-case at once", async () => {
+    await group.run((tx) => count("alone").execute(tx));
+    expect(seen()).toEqual(["alone"]);
+  });
+});
