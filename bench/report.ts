@@ -262,5 +262,10 @@ export function printSoak(s: SoakResult): void {
   console.log(
     `  rate: ${n(s.achievedRate)}/s achieved of ${s.askedRate}/s asked (${percentOf(s.achievedRate, s.askedRate)}%), ${n(s.totalRequests)} requests, statuses ${codes || "none"} (expected ${s.expectedStatus}), ${s.errors} errors, ${s.timeouts} timeouts`,
   );
+  const kept = percentOf(s.achievedRate, s.askedRate);
+  if (kept !== null && kept < 95)
+    console.log(
+      `  note: the server did not keep up with the asked rate (${kept}%): these figures are at ${n(s.achievedRate)}/s, not ${s.askedRate}/s`,
+    );
   console.log(`  soak: ${v.ok ? "ok" : "FAILED"}`);
 }
