@@ -208,6 +208,8 @@ let tmpDir: string | null = null;
 let limitDir: string | null = null;
 /** The throw-away PostgreSQL database of the current pass, dropped when the pass ends. */
 let pgDatabase: { url: string; drop: () => Promise<void> } | null = null;
+/** Direct SQL on the pass's database (closed before the database is dropped, or its client errs). */
+let benchDb: BenchDb | null = null;
 
 async function ensureLimit(): Promise<Proc> {
   if (limit) return limit;
@@ -228,7 +230,14 @@ function removeLimitDir(): void {
   limitDir = null;
 }
 
+async function closeBenchDb(): Promise<void> {
+  const open = benchDb;
+  benchDb = null;
+  await open?.close().catch(() => {});
+}
+
 async function dropPgDatabase(): Promise<void> {
+  await closeBenchDb();
   const database = pgDatabase;
   pgDatabase = null;
   if (database) await database.drop();
@@ -777,7 +786,6 @@ async function runPass(database: DatabaseKind): Promise<PassResult> {
     };
     const bootT0 = performance.now();
     server = startSesame(settings);
-    let benchDb: BenchDb | null = null;
     try {
       await waitSesameReady(server);
       pass.serverBootMs = Math.round(performance.now() - bootT0);
@@ -832,9 +840,9 @@ async function runPass(database: DatabaseKind): Promise<PassResult> {
         pass.signin = await signinAgainstArgon2(database);
         pass.scenarios.push(pass.signin.overall.signin);
       }
-      if (http.includes("intake")) pass.scenarios.push(await scenarioIntake(database, benchDb));
+      if (http.includes("intake")) pass.scenarios.push(await scenarioIntake(database, benchDb!));
       if (http.includes("queue")) {
-        const { result, setup } = await scenarioQueue(database, benchDb);
+        const { result, setup } = await scenarioQueue(database, benchDb!);
         pass.scenarios.push(result);
         pass.queue = setup;
       }
@@ -861,7 +869,7 @@ async function runPass(database: DatabaseKind): Promise<PassResult> {
       }
       throw error;
     } finally {
-      await benchDb?.close();
+      await closeBenchDb();
       await stopProc(server);
       server = null;
       await dropPgDatabase();
