@@ -1,46 +1,61 @@
 /**
- * Load benchmark of the hot paths: `npm run bench`.
+ * Load benchmark of the hot paths: `npm run bench` (the soak: `npm run bench:soak`).
  *
- * Starts the real server (node + tsx on src/main.ts, as a child process) on 127.0.0.1 with a fresh
+ * Builds the server (`npm run build`, once) and starts it as production runs it, compiled
+ * (`node dist/main.js serve`, a child process whose pid is the server's), on 127.0.0.1 with a fresh
  * database (a SQLite file in a temporary directory, or a throw-away database on the local
- * PostgreSQL, dropped at the end), then drives autocannon against the scenarios picked:
+ * PostgreSQL, dropped at the end). Beside it runs the limit server (bench/limit-server.ts: bare
+ * node:http + better-sqlite3, one insert per request, Sesame's pragmas), the "physical limit" of a
+ * recovery start on this machine. Then drives autocannon against the scenarios picked:
  *   baseline  GET /healthz (no database): the ceiling of this harness on this machine
- *   start     starting a recovery (known and unknown addresses)
- *   channel   choosing a recovery channel
- *   signin    signing in (argon2id)
+ *   start     starting a recovery (known and unknown addresses), in alternation with the limit
+ *             server (Sesame round 1, limit round 1, Sesame round 2, …); on PostgreSQL against two
+ *             Sesame processes behind one address (bench/cluster.ts)
+ *   channel   choosing a recovery channel, in alternation with the limit server likewise
+ *   signin    signing in (argon2id), in alternation with the raw argon2id verify rate of Sesame's
+ *             parameters, 4 in flight (bench/argon2-limit.ts, while Sesame is idle)
  *   intake    opening a support case (POST /api/v1/cases, public), each with its acknowledgement
  *             mail in the outbox; a new contact address every request (the per-contact cap is 5/h)
  *   queue     a team's queue (GET /api/v1/teams/:team/queue, service token) with BENCH_QUEUE_CASES
  *             cases (default 1,000,000) bulk-inserted with SQL, most of them resolved
  *   timers    100,000 timers due at once, two firing processes (bench/timers.ts; PostgreSQL only)
- * Prints requests/s, p50/p95/p99 latency, unexpected statuses and the server's peak RSS; writes
- * JSON too when BENCH_JSON=<path> is set.
+ *   soak      (opt-in, not in the default list) recovery starts at a fixed BENCH_SOAK_RATE for
+ *             BENCH_SOAK_SECONDS, the server's RSS and the p99 of each 10 s window; memory must
+ *             stay flat (bench/soak.ts)
+ * Prints requests/s, p50/p95/p99 latency, unexpected statuses, the server's RSS sampled while the
+ * load runs (max and mean), each figure of start and channel as a percentage of the limit server's
+ * in the same run and sign-in as a percentage of the raw argon2id rate, with the goals of issue 7
+ * met or missed; writes JSON too when BENCH_JSON=<path> is set. Exits non-zero on an unexpected
+ * status, a connection error, a failed check or a soak whose memory is not flat.
  *
  * Settings (environment):
  *   BENCH_DATABASE     sqlite (default), postgres, or both (one pass each, sqlite first)
  *   BENCH_PG_URL       PostgreSQL server to make the throw-away databases on (must be 127.0.0.1;
  *                      default SESAME_TEST_DATABASE_URL, else postgres://root@127.0.0.1:5432/test)
- *   BENCH_SECONDS      seconds per scenario (default 10)
+ *   BENCH_SECONDS      seconds per scenario and per round (default 10)
+ *   BENCH_ROUNDS       rounds of each alternation A B A B (start, channel, signin; default 2)
  *   BENCH_CONNECTIONS  concurrent connections (default 50)
  *   BENCH_QUEUE_CONNECTIONS  concurrent connections of the queue scenario (default 10: agents
  *                      reading their queues, not a flood)
  *   BENCH_ACCOUNTS     accounts seeded (default 200); as many unknown addresses are mixed in
  *   BENCH_RECOVERIES   recoveries started before the channel scenario (default 3000)
  *   BENCH_QUEUE_CASES  cases in the database for the queue scenario (default 1000000)
- *   BENCH_SCENARIOS    comma list among baseline,start,channel,signin,intake,queue,timers (default all)
+ *   BENCH_SCENARIOS    comma list among baseline,start,channel,signin,intake,queue,timers,soak
+ *                      (default all but soak)
  *   BENCH_TIMERS       timers due at once in the timers scenario (default 100000)
- *   BENCH_SERVER_ARGS  extra node flags for the server, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
+ *   BENCH_SOAK_RATE    recovery starts per second asked in the soak (default 600)
+ *   BENCH_SOAK_SECONDS length of the soak (default 600, at least 30)
+ *   BENCH_SERVER_ARGS  extra node flags for the server (each cluster worker too), e.g.
+ *                      "--cpu-prof --cpu-prof-dir=/tmp/prof"
  *   BENCH_JSON         write the results as JSON to this path
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
-import autocannon from "autocannon";
+import type autocannon from "autocannon";
 import {
   type BenchDb,
   type BenchTeam,
@@ -50,6 +65,44 @@ import {
   openSqliteBenchDb,
   QUEUE_MIX,
 } from "./desk.js";
+import { type Measured, type MeasureSpec, measure, mergeRounds, rate } from "./measure.js";
+import {
+  type Comparison,
+  type DatabaseKind,
+  GOALS,
+  type Goal,
+  p99Goal,
+  percentOf,
+  printComparison,
+  printSignin,
+  printSoak,
+  printTable,
+  ratioGoal,
+  rssGoal,
+  type ScenarioResult,
+  type SigninComparison,
+} from "./report.js";
+import {
+  type Argon2Limit,
+  buildForBench,
+  freePort,
+  killLiveNow,
+  liveProcs,
+  mib,
+  type Proc,
+  procStatusKiB,
+  runArgon2Limit,
+  type SesameSettings,
+  startLimit,
+  startSesame,
+  startSesameCluster,
+  stopProc,
+  sumStatusKiB,
+  waitClusterReady,
+  waitLimitReady,
+  waitSesameReady,
+} from "./servers.js";
+import { runSoak, type SoakResult } from "./soak.js";
 import { benchTimers, printTimersBench, type TimersBenchResult } from "./timers.js";
 
 type RawRequest = autocannon.Request;
@@ -66,15 +119,17 @@ const wholeNumber = (name: string, fallback: number, min = 1): number => {
 };
 
 const SECONDS = wholeNumber("BENCH_SECONDS", 10);
+const ROUNDS = wholeNumber("BENCH_ROUNDS", 2);
 const CONNECTIONS = wholeNumber("BENCH_CONNECTIONS", 50);
 const ACCOUNTS = wholeNumber("BENCH_ACCOUNTS", 200);
 const RECOVERIES = wholeNumber("BENCH_RECOVERIES", 3000);
 const QUEUE_CONNECTIONS = wholeNumber("BENCH_QUEUE_CONNECTIONS", 10);
 const QUEUE_CASES = wholeNumber("BENCH_QUEUE_CASES", 1_000_000);
 const TIMERS = wholeNumber("BENCH_TIMERS", 100_000);
+const SOAK_RATE = wholeNumber("BENCH_SOAK_RATE", 600);
+const SOAK_SECONDS = wholeNumber("BENCH_SOAK_SECONDS", 600, 30);
 const PG_URL =
   process.env.BENCH_PG_URL || process.env.SESAME_TEST_DATABASE_URL || "postgres://root@127.0.0.1:5432/test";
-type DatabaseKind = "sqlite" | "postgres";
 const DATABASES: DatabaseKind[] = (() => {
   const raw = (process.env.BENCH_DATABASE ?? "sqlite").trim();
   if (raw === "" || raw === "sqlite") return ["sqlite"];
@@ -84,74 +139,51 @@ const DATABASES: DatabaseKind[] = (() => {
 })();
 const JSON_PATH = process.env.BENCH_JSON || null;
 const SERVER_ARGS = (process.env.BENCH_SERVER_ARGS ?? "").split(/\s+/).filter(Boolean);
-const ALL_SCENARIOS = ["baseline", "start", "channel", "signin", "intake", "queue", "timers"] as const;
+const ALL_SCENARIOS = [
+  "baseline",
+  "start",
+  "channel",
+  "signin",
+  "intake",
+  "queue",
+  "timers",
+  "soak",
+] as const;
 type ScenarioName = (typeof ALL_SCENARIOS)[number];
+/** The soak is long (10 minutes by default): only when asked for by name. */
+const DEFAULT_SCENARIOS = ALL_SCENARIOS.filter((s) => s !== "soak");
 const SCENARIOS: ScenarioName[] = (() => {
   const raw = process.env.BENCH_SCENARIOS;
-  if (!raw) return [...ALL_SCENARIOS];
+  if (!raw) return [...DEFAULT_SCENARIOS];
   const picked = raw.split(",").map((s) => s.trim());
   for (const s of picked)
     if (!(ALL_SCENARIOS as readonly string[]).includes(s))
       throw new Error(`BENCH_SCENARIOS: unknown scenario "${s}" (known: ${ALL_SCENARIOS.join(", ")})`);
   return ALL_SCENARIOS.filter((s) => picked.includes(s));
 })();
+/** Scenarios that run against an HTTP server (all but timers). */
+const HTTP_SCENARIOS = SCENARIOS.filter((s) => s !== "timers");
 
-const HOST = "127.0.0.1"; // the only host this script ever talks to
 const ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));
 const API_TOKEN = `bench-${randomBytes(24).toString("hex")}`;
-// Per database: startup + seeding + pre-created recoveries + bulk cases (~1 ms each, generous) +
-// timers (~0.3 ms each) + the scenarios, with room to spare; then we give up.
+// The build; then per database: startup + seeding + pre-created recoveries + bulk cases (~1 ms
+// each, generous) + timers (~0.3 ms each) + the scenarios (the alternated ones twice per round,
+// the cluster's start-up, the soak), with room to spare; then we give up.
 const DEADLINE_MS =
+  (HTTP_SCENARIOS.length > 0 ? 300_000 : 0) +
   DATABASES.length *
-  (180_000 +
-    ACCOUNTS * 500 +
-    RECOVERIES * 20 +
-    (SCENARIOS.includes("queue") ? QUEUE_CASES : 0) +
-    (SCENARIOS.includes("timers") ? TIMERS * 0.3 + 60_000 : 0) +
-    SCENARIOS.length * (SECONDS + 30) * 1000);
+    (180_000 +
+      ACCOUNTS * 500 +
+      RECOVERIES * 20 +
+      (SCENARIOS.includes("queue") ? QUEUE_CASES : 0) +
+      (SCENARIOS.includes("timers") ? TIMERS * 0.3 + 60_000 : 0) +
+      (SCENARIOS.includes("start") ? 120_000 : 0) +
+      (SCENARIOS.includes("soak") ? SOAK_SECONDS * 1000 + 60_000 : 0) +
+      SCENARIOS.filter((s) => s !== "soak").length * 2 * ROUNDS * (SECONDS + 30) * 1000);
 
 // ---------------------------------------------------------------------------------------------- helpers
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, HOST, () => {
-      const address = probe.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      probe.close(() => (port ? resolvePort(port) : reject(new Error("no free port"))));
-    });
-  });
-}
-
-/** A field of /proc/<pid>/status in KiB (Linux only; null elsewhere or once the process is gone). */
-function procStatusKiB(pid: number, field: "VmRSS" | "VmHWM"): number | null {
-  try {
-    const match = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(
-      readFileSync(`/proc/${pid}/status`, "utf8"),
-    );
-    return match ? Number(match[1]) : null;
-  } catch {
-    return null;
-  }
-}
-
-/** CPU seconds (user + system) the process has used so far (Linux only). */
-function procCpuSeconds(pid: number): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    // Fields after the ")" that closes the command name; utime and stime are fields 14 and 15.
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    const ticks = Number(fields[11]) + Number(fields[12]);
-    return Number.isFinite(ticks) ? ticks / 100 : null; // USER_HZ is 100 on Linux
-  } catch {
-    return null;
-  }
-}
-
-const mib = (kib: number | null) => (kib === null ? null : Math.round((kib / 1024) * 10) / 10);
 
 /** Runs `work` over `items` with at most `limit` in flight. */
 async function pool<T>(items: T[], limit: number, work: (item: T, index: number) => Promise<void>) {
@@ -166,116 +198,26 @@ async function pool<T>(items: T[], limit: number, work: (item: T, index: number)
   await Promise.all(lanes);
 }
 
-// ---------------------------------------------------------------------------------------------- server
+// ---------------------------------------------------------------------------------------------- processes
 
-interface Server {
-  child: ChildProcess;
-  pid: number;
-  base: string;
-  logTail: string[];
-  logLines: number;
-  exited: Promise<number | null>;
-}
-
-let server: Server | null = null;
+/** Sesame (one process) of the current pass: seeding, checks and the scenarios but start on PostgreSQL. */
+let server: Proc | null = null;
+/** The limit server: one for the whole run (SQLite in both passes: the same physical limit). */
+let limit: Proc | null = null;
 let tmpDir: string | null = null;
+let limitDir: string | null = null;
 /** The throw-away PostgreSQL database of the current pass, dropped when the pass ends. */
 let pgDatabase: { url: string; drop: () => Promise<void> } | null = null;
+/** Direct SQL on the pass's database (closed before the database is dropped, or its client errs). */
+let benchDb: BenchDb | null = null;
 
-function startServer(port: number, dir: string, databaseUrl: string): Server {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  // Nothing inherited may send real mail/SMS, seed demo data, or change the clock or client-IP logic.
-  for (const name of [
-    "SMTP_URL",
-    "SMS_GATEWAY_URL",
-    "SESAME_SEED",
-    "SESAME_CLOCK",
-    "SESAME_TRUST_PROXY",
-    "PUBLIC_URL",
-    "SESAME_TRIES_PER_CODE",
-    "NODE_OPTIONS",
-    "SESAME_CONFIG",
-    "SMTP_INBOUND_PORT",
-    "METRICS_PORT",
-  ])
-    delete env[name];
-  // Not NODE_ENV=production: with no transport configured, production turns mail and SMS off, and
-  // the channel scenario needs them captured (as the development default does, sending nothing).
-  delete env.NODE_ENV;
-  Object.assign(env, {
-    HOST,
-    PORT: String(port),
-    PUBLIC_URL: `http://${HOST}:${port}`,
-    DATABASE_URL: databaseUrl,
-    SESAME_DATA_DIR: dir,
-    SESAME_SECRET: randomBytes(32).toString("hex"),
-    SESAME_API_TOKEN: API_TOKEN,
-    SESAME_RATE_LIMIT_PER_IP: "0",
-    // No Prometheus listener: its fixed port would clash between passes and with other servers.
-    METRICS_PORT: "0",
-    SESAME_RECOVERIES_PER_ACCOUNT_PER_HOUR: "100000000",
-    SESAME_CODES_PER_ACCOUNT_PER_HOUR: "100000000",
-    LOG_LEVEL: "warn",
-  });
-  // node itself (not npx or a shell) so that the pid is the server's, for the memory readings.
-  const child = spawn(process.execPath, [...SERVER_ARGS, "--import", "tsx", "src/main.ts", "serve"], {
-    cwd: ROOT,
-    env,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  if (child.pid === undefined) throw new Error("could not start the server");
-  const started: Server = {
-    child,
-    pid: child.pid,
-    base: `http://${HOST}:${port}`,
-    logTail: [],
-    logLines: 0,
-    exited: new Promise((r) => child.once("exit", (code) => r(code))),
-  };
-  const keep = (chunk: Buffer) => {
-    for (const line of chunk.toString("utf8").split("\n")) {
-      if (line.trim() === "") continue;
-      started.logLines++;
-      started.logTail.push(line.length > 500 ? `${line.slice(0, 500)}…` : line);
-      if (started.logTail.length > 20) started.logTail.shift();
-    }
-  };
-  child.stdout?.on("data", keep);
-  child.stderr?.on("data", keep);
-  return started;
-}
-
-async function waitReady(s: Server, timeoutMs = 60_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  let exitCode: number | null | undefined;
-  void s.exited.then((code) => {
-    exitCode = code;
-  });
-  while (Date.now() < until) {
-    if (exitCode !== undefined) throw new Error(`the server exited (code ${exitCode}) before it was ready`);
-    try {
-      const response = await fetch(`${s.base}/readyz`, { signal: AbortSignal.timeout(2_000) });
-      if (response.status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    await sleep(100);
-  }
-  throw new Error(`the server was not ready within ${timeoutMs / 1000} s`);
-}
-
-async function stopServer(): Promise<void> {
-  const s = server;
-  if (!s) return;
-  server = null;
-  if (s.child.exitCode === null && s.child.signalCode === null) {
-    s.child.kill("SIGTERM");
-    const ended = await Promise.race([s.exited.then(() => true), sleep(10_000).then(() => false)]);
-    if (!ended) {
-      s.child.kill("SIGKILL");
-      await Promise.race([s.exited, sleep(2_000)]);
-    }
-  }
+async function ensureLimit(): Promise<Proc> {
+  if (limit) return limit;
+  limitDir = mkdtempSync(join(os.tmpdir(), "sesame-bench-limit-"));
+  limit = startLimit(ROOT, await freePort(), join(limitDir, "limit.db"));
+  await waitLimitReady(limit);
+  console.log(`bench: limit server pid ${limit.pid} ready at ${limit.base} (SQLite in ${limitDir})`);
+  return limit;
 }
 
 function removeTmp(): void {
@@ -283,23 +225,42 @@ function removeTmp(): void {
   tmpDir = null;
 }
 
+function removeLimitDir(): void {
+  if (limitDir) rmSync(limitDir, { recursive: true, force: true });
+  limitDir = null;
+}
+
+async function closeBenchDb(): Promise<void> {
+  const open = benchDb;
+  benchDb = null;
+  await open?.close().catch(() => {});
+}
+
 async function dropPgDatabase(): Promise<void> {
+  await closeBenchDb();
   const database = pgDatabase;
   pgDatabase = null;
   if (database) await database.drop();
 }
 
+/** Every process this run started, stopped in order; the throw-away database dropped. */
+async function stopEverything(): Promise<void> {
+  await Promise.all(liveProcs().map((p) => stopProc(p)));
+  server = null;
+  limit = null;
+  await dropPgDatabase();
+}
+
 // Last resort if we are leaving without the orderly cleanup (uncaught error, signal, deadline).
 process.on("exit", () => {
-  if (server && server.child.exitCode === null) server.child.kill("SIGKILL");
+  killLiveNow();
   removeTmp();
+  removeLimitDir();
 });
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => {
     console.error(`\nbench: ${signal}, stopping`);
-    void stopServer()
-      .then(dropPgDatabase)
-      .finally(() => process.exit(130));
+    void stopEverything().finally(() => process.exit(130));
   });
 }
 
@@ -420,142 +381,67 @@ async function timingParity(rounds: number) {
 
 // ---------------------------------------------------------------------------------------------- scenarios
 
-interface ScenarioResult {
-  scenario: string;
-  database: DatabaseKind;
-  route: string;
-  expectedStatus: number;
-  connections: number;
-  requestsPerSecond: number;
-  totalRequests: number;
-  latencyP50Ms: number;
-  latencyP95Ms: number;
-  latencyP99Ms: number;
-  non2xx: number;
-  unexpectedStatus: number;
-  errors: number;
-  timeouts: number;
-  statusCodes: Record<string, number>;
-  serverPeakRssMiB: number | null;
-  serverCpuPercent: number | null;
-  /** CPU of this process (autocannon), which shares the machine with the server. */
-  loadGeneratorCpuPercent: number;
-  /** What the scenario checked beyond the statuses (e.g. rows written), and whether it held. */
-  checks?: { note: string; ok: boolean };
-}
-
-/** Percentile of response times (ms, one decimal), nearest-rank. */
-function percentile(sorted: Float64Array, p: number): number {
-  if (sorted.length === 0) return 0;
-  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return Math.round(sorted[rank]! * 10) / 10;
-}
-
-interface ScenarioOptions {
-  method?: autocannon.Request["method"];
-  connections?: number;
-  headers?: Record<string, string>;
-}
-
-async function runScenario(
+/** One load of SECONDS (bench/measure.ts); `round` when it is a round of an alternation. */
+function load(
+  target: Proc,
   database: DatabaseKind,
   scenario: string,
   route: string,
   expectedStatus: number,
   setupRequest: ((request: RawRequest) => RawRequest) | null,
-  options: ScenarioOptions = {},
-): Promise<ScenarioResult> {
-  const method = options.method ?? "POST";
-  const connections = options.connections ?? CONNECTIONS;
-  const headers = {
-    ...(setupRequest && method !== "GET" ? { "content-type": "application/json" } : {}),
-    ...options.headers,
-  };
-  const pid = server!.pid;
-  let peakRss = procStatusKiB(pid, "VmRSS");
-  const sampler = setInterval(() => {
-    const rss = procStatusKiB(pid, "VmRSS");
-    if (rss !== null && (peakRss === null || rss > peakRss)) peakRss = rss;
-  }, 100);
-  const cpu0 = procCpuSeconds(pid);
-  const ownCpu0 = process.cpuUsage();
-  const t0 = performance.now();
-  process.stdout.write(`bench: [${database}] ${scenario} (${SECONDS} s, ${connections} connections)… `);
-  try {
-    const run = autocannon({
-      url: server!.base,
-      connections,
-      duration: SECONDS,
-      timeout: 30,
-      requests: [
-        setupRequest ? { method, path: route, headers, setupRequest } : { method, path: route, headers },
-      ],
-    }) as unknown as Promise<autocannon.Result> & NodeJS.EventEmitter;
-    // Every response time, for percentiles autocannon does not give (p95).
-    let times = new Float64Array(1 << 16);
-    let count = 0;
-    run.on("response", (_client: unknown, _status: number, _bytes: number, responseTime: number) => {
-      if (count === times.length) {
-        const bigger = new Float64Array(times.length * 2);
-        bigger.set(times);
-        times = bigger;
-      }
-      times[count++] = responseTime;
-    });
-    const result = await run;
-    const sorted = times.subarray(0, count).sort();
-    const elapsed = (performance.now() - t0) / 1000;
-    const cpu1 = procCpuSeconds(pid);
-    const ownCpu = process.cpuUsage(ownCpu0);
-    const statusCodes: Record<string, number> = {};
-    for (const [code, { count }] of Object.entries(result.statusCodeStats ?? {}))
-      statusCodes[code] = Number(count);
-    const unexpected = Object.entries(statusCodes)
-      .filter(([code]) => Number(code) !== expectedStatus)
-      .reduce((sum, [, n]) => sum + n, 0);
-    console.log("done");
-    return {
-      scenario,
-      database,
-      route,
-      expectedStatus,
-      connections,
-      requestsPerSecond: Math.round(result.requests.average),
-      totalRequests: result.requests.total,
-      latencyP50Ms: percentile(sorted, 50),
-      latencyP95Ms: percentile(sorted, 95),
-      latencyP99Ms: percentile(sorted, 99),
-      non2xx: result.non2xx,
-      unexpectedStatus: unexpected,
-      errors: result.errors,
-      timeouts: result.timeouts,
-      statusCodes,
-      serverPeakRssMiB: mib(peakRss),
-      serverCpuPercent: cpu0 !== null && cpu1 !== null ? Math.round(((cpu1 - cpu0) / elapsed) * 100) : null,
-      loadGeneratorCpuPercent: Math.round((ownCpu.user + ownCpu.system) / 1e4 / elapsed),
-    };
-  } finally {
-    clearInterval(sampler);
-  }
+  options: Partial<Pick<MeasureSpec, "method" | "connections" | "headers" | "round">> = {},
+): Promise<Measured> {
+  return measure(target, {
+    database,
+    scenario,
+    route,
+    expectedStatus,
+    setupRequest,
+    seconds: SECONDS,
+    connections: CONNECTIONS,
+    rounds: ROUNDS,
+    ...options,
+  });
 }
+
+/** A single run (no alternation): the baseline and the scenarios of the desk. */
+async function runScenario(...args: Parameters<typeof load>): Promise<ScenarioResult> {
+  return (await load(...args)).result;
+}
+
+const START = "recovery start (known+unknown)";
+const CHANNEL = "recovery channel (match/no match)";
+const SIGNIN = "sign-in (argon2id verify)";
 
 function scenarioBaseline(database: DatabaseKind) {
-  return runScenario(database, "baseline: GET /healthz (no db)", "/healthz", 200, null, { method: "GET" });
+  return runScenario(server!, database, "baseline: GET /healthz (no db)", "/healthz", 200, null, {
+    method: "GET",
+  });
 }
 
-function scenarioStart(database: DatabaseKind) {
+/** Starting recoveries over the known and unknown addresses in turn (Sesame or the limit server). */
+function loadStart(target: Proc, database: DatabaseKind, scenario: string, round?: number) {
   let n = 0;
-  return runScenario(database, "recovery start (known+unknown)", "/api/v1/recovery", 201, (request) => ({
-    ...request,
-    body: JSON.stringify({ address: mixedAddresses[n++ % mixedAddresses.length] }),
-  }));
-}
-
-function scenarioChannel(database: DatabaseKind, started: Started[]) {
-  let n = 0;
-  return runScenario(
+  return load(
+    target,
     database,
-    "recovery channel (match/no match)",
+    scenario,
+    "/api/v1/recovery",
+    201,
+    (request) => ({
+      ...request,
+      body: JSON.stringify({ address: mixedAddresses[n++ % mixedAddresses.length] }),
+    }),
+    round === undefined ? {} : { round },
+  );
+}
+
+function loadChannel(database: DatabaseKind, started: Started[], round: number) {
+  let n = 0;
+  return load(
+    server!,
+    database,
+    CHANNEL,
     "/api/v1/recovery/:id/channel",
     202,
     (request) => {
@@ -569,15 +455,112 @@ function scenarioChannel(database: DatabaseKind, started: Started[]) {
         body: JSON.stringify({ kind: "email", value: matching ? entry.matching : entry.nonMatching }),
       };
     },
+    { round },
   );
 }
 
-function scenarioSignin(database: DatabaseKind) {
+function loadSignin(database: DatabaseKind, round: number) {
   let n = 0;
-  return runScenario(database, "sign-in (argon2id verify)", "/api/v1/signin", 200, (request) => {
-    const account = accounts[n++ % accounts.length]!;
-    return { ...request, body: JSON.stringify({ address: account.address, password: account.password }) };
-  });
+  return load(
+    server!,
+    database,
+    SIGNIN,
+    "/api/v1/signin",
+    200,
+    (request) => {
+      const account = accounts[n++ % accounts.length]!;
+      return { ...request, body: JSON.stringify({ address: account.address, password: account.password }) };
+    },
+    { round },
+  );
+}
+
+/**
+ * Sesame and the limit server in alternation, A B A B: Sesame's round 1, the limit's round 1,
+ * Sesame's round 2, … (both stay up; only one is loaded at a time). The limit server always does
+ * its one insert per recovery start, whatever Sesame's scenario is.
+ */
+async function alternateWithLimit(
+  database: DatabaseKind,
+  scenario: string,
+  sesameRound: (round: number) => Promise<Measured>,
+  goals: (overall: Comparison["overall"], processes: number) => Goal[],
+  processes = 1,
+): Promise<Comparison> {
+  const limitServer = await ensureLimit();
+  const sesame: Measured[] = [];
+  const limits: Measured[] = [];
+  for (let round = 1; round <= ROUNDS; round++) {
+    sesame.push(await sesameRound(round));
+    limits.push(await loadStart(limitServer, database, "one insert per recovery start", round));
+  }
+  const s = mergeRounds(sesame).result;
+  const l = mergeRounds(limits).result;
+  const overall = { sesame: s, limit: l, ratioPercent: percentOf(rate(s), rate(l)) };
+  return {
+    database,
+    scenario,
+    rounds: sesame.map((m, i) => ({
+      round: i + 1,
+      sesame: m.result,
+      limit: limits[i]!.result,
+      ratioPercent: percentOf(rate(m.result), rate(limits[i]!.result)),
+    })),
+    overall,
+    goals: goals(overall, processes),
+  };
+}
+
+const startGoals = (o: Comparison["overall"], processes: number): Goal[] => [
+  ratioGoal("recovery start", o.ratioPercent, GOALS.startPercent),
+  p99Goal(o.sesame.latencyP99Ms),
+  rssGoal(o.sesame.serverPeakRssMiB, processes),
+];
+
+const channelGoals = (o: Comparison["overall"]): Goal[] => [
+  ratioGoal("choosing a channel", o.ratioPercent, GOALS.channelPercent),
+  p99Goal(o.sesame.latencyP99Ms),
+  rssGoal(o.sesame.serverPeakRssMiB),
+];
+
+/**
+ * Sign-in in alternation with the raw argon2id verify rate (bench/argon2-limit.ts, while Sesame is
+ * idle): sign-in round 1, argon2id round 1, sign-in round 2, …
+ */
+async function signinAgainstArgon2(database: DatabaseKind): Promise<SigninComparison> {
+  const signins: Measured[] = [];
+  const argon2: Argon2Limit[] = [];
+  for (let round = 1; round <= ROUNDS; round++) {
+    signins.push(await loadSignin(database, round));
+    process.stdout.write(
+      `bench: [${database}] argon2id verify limit, round ${round}/${ROUNDS} (${SECONDS} s, 4 in flight)… `,
+    );
+    const raw = await runArgon2Limit(ROOT, SECONDS);
+    console.log(`${raw.verifiesPerSecond.toLocaleString("en")} verifies/s`);
+    argon2.push(raw);
+  }
+  const signin = mergeRounds(signins).result;
+  const verifies = argon2.reduce((sum, a) => sum + a.verifies, 0);
+  const seconds = Math.round(argon2.reduce((sum, a) => sum + a.seconds, 0) * 1000) / 1000;
+  const verifiesPerSecond = Math.round((verifies / seconds) * 10) / 10;
+  const ratioPercent = percentOf(rate(signin), verifies / seconds);
+  return {
+    database,
+    rounds: signins.map((m, i) => ({
+      round: i + 1,
+      signin: m.result,
+      argon2: argon2[i]!,
+      ratioPercent: percentOf(rate(m.result), argon2[i]!.verifies / argon2[i]!.seconds),
+    })),
+    overall: { signin, argon2: { verifies, seconds, verifiesPerSecond }, ratioPercent },
+    goals: [
+      {
+        goal: `sign-in >= ${GOALS.signinPercent}% of the raw argon2id verify rate`,
+        value: `${ratioPercent ?? "n/a"}%`,
+        met: ratioPercent !== null && ratioPercent >= GOALS.signinPercent,
+      },
+    ],
+  };
 }
 
 /**
@@ -593,6 +576,7 @@ async function scenarioIntake(database: DatabaseKind, benchDb: BenchDb) {
   const outboxBefore = await benchDb.count("select count(*) as n from outbox where channel = 'email'");
   let n = 0;
   const result = await runScenario(
+    server!,
     database,
     "case intake (+ outbox mail)",
     "/api/v1/cases",
@@ -672,6 +656,7 @@ async function scenarioQueue(database: DatabaseKind, benchDb: BenchDb) {
 
   let n = 0;
   const result = await runScenario(
+    server!,
     database,
     `team queue (${(casesInDatabase / 1e6).toFixed(2)}M cases)`,
     "/api/v1/teams/:team/queue",
@@ -699,56 +684,72 @@ async function scenarioQueue(database: DatabaseKind, benchDb: BenchDb) {
   return { result, setup };
 }
 
-// ---------------------------------------------------------------------------------------------- report
-
-function printTable(rows: ScenarioResult[]): void {
-  const header = [
-    "database",
-    "scenario",
-    "conns",
-    "req/s (avg)",
-    "p50 ms",
-    "p95 ms",
-    "p99 ms",
-    "non-2xx",
-    "errors",
-    "timeouts",
-    "server CPU",
-    "autocannon CPU",
-  ];
-  const body = rows.map((r) => [
-    r.database,
-    r.scenario,
-    String(r.connections),
-    String(r.requestsPerSecond),
-    String(r.latencyP50Ms),
-    String(r.latencyP95Ms),
-    String(r.latencyP99Ms),
-    String(r.non2xx),
-    String(r.errors),
-    String(r.timeouts),
-    r.serverCpuPercent === null ? "n/a" : `${r.serverCpuPercent}%`,
-    `${r.loadGeneratorCpuPercent}%`,
-  ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
-  const line = (cells: string[]) =>
-    cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
-  console.log(line(header));
-  console.log(widths.map((w) => "-".repeat(w)).join("  "));
-  for (const row of body) console.log(line(row));
-}
-
 // ---------------------------------------------------------------------------------------------- passes
 
 interface PassResult {
   database: DatabaseKind;
   serverBootMs: number | null;
   timingParity: Awaited<ReturnType<typeof timingParity>> | null;
+  /** Every scenario's figures; the alternated ones with their rounds merged (Sesame and limit). */
   scenarios: ScenarioResult[];
+  /** Start and channel beside the limit server, round by round. */
+  comparisons: Comparison[];
+  signin: SigninComparison | null;
+  soak: SoakResult | null;
   queue: QueueSetup | null;
   timers: TimersBenchResult | null;
   serverPeakRssMiB: number | null;
   serverIdleRssMiB: number | null;
+  /** PostgreSQL start: the two workers' pids and their summed VmHWM. */
+  cluster: { workers: number[]; bootMs: number; peakRssMiB: number | null } | null;
+}
+
+function printServerLog(proc: Proc, database: DatabaseKind): void {
+  if (proc.logLines === 0) return;
+  console.log(
+    `\nbench: [${database}] ${proc.label} wrote ${proc.logLines} log line(s) at warn or above; the last ones:`,
+  );
+  for (const line of proc.logTail) console.log(`  ${line}`);
+}
+
+/** Recovery start on PostgreSQL: two Sesame processes behind one address (bench/cluster.ts). */
+async function startOnCluster(
+  database: DatabaseKind,
+  settings: SesameSettings,
+  pass: PassResult,
+): Promise<Comparison> {
+  const port = await freePort();
+  const t0 = performance.now();
+  const cluster = startSesameCluster({ ...settings, port });
+  try {
+    await waitClusterReady(cluster);
+    const bootMs = Math.round(performance.now() - t0);
+    console.log(
+      `bench: [${database}] 2 Sesame processes (pids ${cluster.measured.join(", ")}, primary ${cluster.pid}) ready at ${cluster.base} in ${bootMs} ms, same database`,
+    );
+    const comparison = await alternateWithLimit(
+      database,
+      START,
+      (round) => loadStart(cluster, database, START, round),
+      startGoals,
+      cluster.measured.length,
+    );
+    pass.cluster = {
+      workers: cluster.measured,
+      bootMs,
+      peakRssMiB: mib(sumStatusKiB(cluster.measured, "VmHWM")),
+    };
+    printServerLog(cluster, database);
+    return comparison;
+  } catch (error) {
+    if (cluster.logTail.length > 0) {
+      console.error("bench: last output of the two-process server:");
+      for (const line of cluster.logTail) console.error(`  ${line}`);
+    }
+    throw error;
+  } finally {
+    await stopProc(cluster);
+  }
 }
 
 /** One database: a fresh server on it, the HTTP scenarios, then (PostgreSQL) the timers. */
@@ -758,31 +759,43 @@ async function runPass(database: DatabaseKind): Promise<PassResult> {
     serverBootMs: null,
     timingParity: null,
     scenarios: [],
+    comparisons: [],
+    signin: null,
+    soak: null,
     queue: null,
     timers: null,
     serverPeakRssMiB: null,
     serverIdleRssMiB: null,
+    cluster: null,
   };
-  const http = SCENARIOS.filter((s) => s !== "timers");
+  const http = HTTP_SCENARIOS;
   if (http.length > 0) {
     tmpDir = mkdtempSync(join(os.tmpdir(), "sesame-bench-"));
     const sqlitePath = join(tmpDir, "bench.db");
     if (database === "postgres") pgDatabase = await createBenchDatabase(PG_URL);
     const databaseUrl = database === "postgres" ? pgDatabase!.url : `sqlite:${sqlitePath}`;
-    const port = await freePort();
+    const settings: SesameSettings = {
+      root: ROOT,
+      port: await freePort(),
+      dataDir: tmpDir,
+      databaseUrl,
+      // One secret for the pass: the two-process server reads what the first one seeded.
+      secret: randomBytes(32).toString("hex"),
+      apiToken: API_TOKEN,
+      nodeArgs: SERVER_ARGS,
+    };
     const bootT0 = performance.now();
-    server = startServer(port, tmpDir, databaseUrl);
-    let benchDb: BenchDb | null = null;
+    server = startSesame(settings);
     try {
-      await waitReady(server);
+      await waitSesameReady(server);
       pass.serverBootMs = Math.round(performance.now() - bootT0);
       console.log(
-        `bench: [${database}] server pid ${server.pid} ready at ${server.base} in ${pass.serverBootMs} ms (${database === "postgres" ? `database ${new URL(databaseUrl).pathname.slice(1)}` : `db in ${tmpDir}`})`,
+        `bench: [${database}] server pid ${server.pid} (node dist/main.js serve) ready at ${server.base} in ${pass.serverBootMs} ms (${database === "postgres" ? `database ${new URL(databaseUrl).pathname.slice(1)}` : `db in ${tmpDir}`})`,
       );
       benchDb =
         database === "postgres" ? await openPostgresBenchDb(databaseUrl) : openSqliteBenchDb(sqlitePath);
 
-      if (http.some((s) => s === "start" || s === "channel" || s === "signin")) {
+      if (http.some((s) => s === "start" || s === "channel" || s === "signin" || s === "soak")) {
         const t0 = performance.now();
         await seedAccounts();
         console.log(`bench: seeded ${ACCOUNTS} accounts in ${Math.round(performance.now() - t0)} ms`);
@@ -797,27 +810,58 @@ async function runPass(database: DatabaseKind): Promise<PassResult> {
       }
 
       if (http.includes("baseline")) pass.scenarios.push(await scenarioBaseline(database));
-      if (http.includes("start")) pass.scenarios.push(await scenarioStart(database));
+      if (http.includes("start")) {
+        const comparison =
+          database === "postgres"
+            ? await startOnCluster(database, settings, pass)
+            : await alternateWithLimit(
+                database,
+                START,
+                (round) => loadStart(server!, database, START, round),
+                startGoals,
+              );
+        pass.comparisons.push(comparison);
+        pass.scenarios.push(comparison.overall.sesame, comparison.overall.limit);
+      }
       if (http.includes("channel")) {
         const t0 = performance.now();
         const started = await startRecoveries(RECOVERIES);
         console.log(`bench: started ${RECOVERIES} recoveries in ${Math.round(performance.now() - t0)} ms`);
-        pass.scenarios.push(await scenarioChannel(database, started));
+        const comparison = await alternateWithLimit(
+          database,
+          CHANNEL,
+          (round) => loadChannel(database, started, round),
+          channelGoals,
+        );
+        pass.comparisons.push(comparison);
+        pass.scenarios.push(comparison.overall.sesame, comparison.overall.limit);
       }
-      if (http.includes("signin")) pass.scenarios.push(await scenarioSignin(database));
-      if (http.includes("intake")) pass.scenarios.push(await scenarioIntake(database, benchDb));
+      if (http.includes("signin")) {
+        pass.signin = await signinAgainstArgon2(database);
+        pass.scenarios.push(pass.signin.overall.signin);
+      }
+      if (http.includes("intake")) pass.scenarios.push(await scenarioIntake(database, benchDb!));
       if (http.includes("queue")) {
-        const { result, setup } = await scenarioQueue(database, benchDb);
+        const { result, setup } = await scenarioQueue(database, benchDb!);
         pass.scenarios.push(result);
         pass.queue = setup;
       }
-      pass.serverPeakRssMiB = mib(procStatusKiB(server.pid, "VmHWM"));
-      if (server.logLines > 0) {
+      if (http.includes("soak")) {
         console.log(
-          `\nbench: [${database}] server wrote ${server.logLines} log line(s) at warn or above; the last ones:`,
+          `bench: [${database}] soak: recovery starts at ${SOAK_RATE}/s for ${SOAK_SECONDS} s (${CONNECTIONS} connections)…`,
         );
-        for (const line of server.logTail) console.log(`  ${line}`);
+        pass.soak = await runSoak(server, {
+          database,
+          rate: SOAK_RATE,
+          seconds: SOAK_SECONDS,
+          connections: CONNECTIONS,
+          route: "/api/v1/recovery",
+          expectedStatus: 201,
+          body: (n) => JSON.stringify({ address: mixedAddresses[n % mixedAddresses.length] }),
+        });
       }
+      pass.serverPeakRssMiB = mib(procStatusKiB(server.pid, "VmHWM"));
+      printServerLog(server, database);
     } catch (error) {
       if (server && server.logTail.length > 0) {
         console.error("bench: last server output:");
@@ -825,8 +869,9 @@ async function runPass(database: DatabaseKind): Promise<PassResult> {
       }
       throw error;
     } finally {
-      await benchDb?.close();
-      await stopServer();
+      await closeBenchDb();
+      await stopProc(server);
+      server = null;
       await dropPgDatabase();
       removeTmp();
     }
@@ -853,12 +898,25 @@ async function runPass(database: DatabaseKind): Promise<PassResult> {
 
 // ---------------------------------------------------------------------------------------------- main
 
+/** Recovery start on SQLite (one process) beside PostgreSQL (two processes), each against the limit. */
+function printStartAcrossDatabases(passes: PassResult[]): void {
+  const starts = passes.flatMap((p) => p.comparisons.filter((c) => c.scenario === START));
+  if (!starts.some((c) => c.database === "postgres")) return;
+  console.log(
+    "recovery start, SQLite (1 process) beside PostgreSQL (2 processes), the same limit server (SQLite):",
+  );
+  for (const c of starts)
+    console.log(
+      `  [${c.database}] ${c.overall.sesame.server}: ${c.overall.sesame.requestsPerSecond.toLocaleString("en")} req/s, ${c.overall.ratioPercent ?? "n/a"}% of the limit (${c.overall.limit.requestsPerSecond.toLocaleString("en")} req/s), p99 ${c.overall.sesame.latencyP99Ms} ms, RSS max ${c.overall.sesame.serverPeakRssMiB ?? "n/a"} MiB`,
+    );
+  if (!starts.some((c) => c.database === "sqlite"))
+    console.log("  (SQLite not measured in this run: BENCH_DATABASE=both puts both in one run)");
+}
+
 async function main(): Promise<number> {
   const deadline = setTimeout(() => {
     console.error(`\nbench: gave up after ${Math.round(DEADLINE_MS / 1000)} s`);
-    void stopServer()
-      .then(dropPgDatabase)
-      .finally(() => process.exit(124));
+    void stopEverything().finally(() => process.exit(124));
   }, DEADLINE_MS);
   deadline.unref();
 
@@ -879,14 +937,37 @@ async function main(): Promise<number> {
 
   const passes: PassResult[] = [];
   try {
+    if (HTTP_SCENARIOS.length > 0) buildForBench(ROOT);
     for (const database of DATABASES) passes.push(await runPass(database));
   } finally {
     clearTimeout(deadline);
+    await stopProc(limit);
+    limit = null;
+    removeLimitDir();
   }
 
   const results = passes.flatMap((p) => p.scenarios);
   console.log();
   if (results.length > 0) printTable(results);
+  for (const p of passes) {
+    for (const c of p.comparisons) {
+      console.log();
+      printComparison(c);
+    }
+    if (p.signin) {
+      console.log();
+      printSignin(p.signin);
+    }
+  }
+  if (passes.some((p) => p.comparisons.length > 0)) {
+    console.log();
+    printStartAcrossDatabases(passes);
+  }
+  for (const p of passes) {
+    if (!p.soak) continue;
+    console.log();
+    printSoak(p.soak);
+  }
   console.log();
   for (const r of results) {
     const codes = Object.entries(r.statusCodes)
@@ -895,7 +976,7 @@ async function main(): Promise<number> {
     const verdict =
       r.unexpectedStatus === 0 && r.errors === 0 && r.checks?.ok !== false ? "ok" : "UNEXPECTED";
     console.log(
-      `  [${r.database}] ${r.scenario}: ${r.totalRequests} requests, statuses ${codes || "none"} (expected ${r.expectedStatus})${r.checks ? `; ${r.checks.note}` : ""}: ${verdict}; peak RSS during run ${r.serverPeakRssMiB ?? "n/a"} MiB`,
+      `  [${r.database}] ${r.server}: ${r.scenario}: ${r.totalRequests} requests, statuses ${codes || "none"} (expected ${r.expectedStatus})${r.checks ? `; ${r.checks.note}` : ""}: ${verdict}; RSS during the load max ${r.serverPeakRssMiB ?? "n/a"} / mean ${r.serverMeanRssMiB ?? "n/a"} MiB`,
     );
   }
   for (const p of passes) {
@@ -905,8 +986,17 @@ async function main(): Promise<number> {
       );
     if (p.serverBootMs !== null)
       console.log(
-        `  [${p.database}] server peak RSS (VmHWM): ${p.serverPeakRssMiB ?? "n/a"} MiB (idle before the load: ${p.serverIdleRssMiB ?? "n/a"} MiB)`,
+        `  [${p.database}] server peak RSS (VmHWM, whole run incl. seeding): ${p.serverPeakRssMiB ?? "n/a"} MiB (idle before the load: ${p.serverIdleRssMiB ?? "n/a"} MiB)`,
       );
+    if (p.cluster)
+      console.log(
+        `  [${p.database}] 2 processes (pids ${p.cluster.workers.join(", ")}): peak RSS (VmHWM) summed ${p.cluster.peakRssMiB ?? "n/a"} MiB`,
+      );
+    for (const r of p.signin?.rounds ?? [])
+      if (r.argon2.failures > 0)
+        console.log(
+          `  [${p.database}] argon2id limit round ${r.round}: ${r.argon2.failures} verifies FAILED`,
+        );
   }
   for (const p of passes) {
     if (!p.timers) continue;
@@ -922,13 +1012,19 @@ async function main(): Promise<number> {
   );
 
   const timersFailed = passes.some((p) => p.timers && (p.timers.duplicates > 0 || p.timers.missing > 0));
+  const argon2Failed = passes.some((p) => p.signin?.rounds.some((r) => r.argon2.failures > 0));
+  const soakFailed = passes.some((p) => p.soak && !p.soak.verdict.ok);
   const failed =
-    timersFailed || results.some((r) => r.unexpectedStatus > 0 || r.errors > 0 || r.checks?.ok === false);
+    timersFailed ||
+    argon2Failed ||
+    soakFailed ||
+    results.some((r) => r.unexpectedStatus > 0 || r.errors > 0 || r.checks?.ok === false);
   if (JSON_PATH) {
     const report = {
       at: new Date().toISOString(),
       settings: {
         seconds: SECONDS,
+        rounds: ROUNDS,
         connections: CONNECTIONS,
         queueConnections: QUEUE_CONNECTIONS,
         accounts: ACCOUNTS,
@@ -936,6 +1032,14 @@ async function main(): Promise<number> {
         recoveriesForChannel: SCENARIOS.includes("channel") ? RECOVERIES : 0,
         queueCases: SCENARIOS.includes("queue") ? QUEUE_CASES : 0,
         timers: SCENARIOS.includes("timers") ? TIMERS : 0,
+        soak: SCENARIOS.includes("soak") ? { rate: SOAK_RATE, seconds: SOAK_SECONDS } : null,
+        server: `node ${[...SERVER_ARGS, "dist/main.js", "serve"].join(" ")}`,
+        limitServer:
+          "bench/limit-server.ts (node:http + better-sqlite3, one insert, WAL, synchronous=NORMAL)",
+        requestsPerSecond:
+          "responses / autocannon's duration; rounds merged as sum of responses / sum of durations",
+        rss: "VmRSS sampled every 100 ms while autocannon runs (sum of the workers for 2 processes)",
+        goals: GOALS,
         databases: DATABASES.map((d) =>
           d === "sqlite" ? "sqlite (file, WAL)" : "postgres (throw-away database)",
         ),
