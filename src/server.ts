@@ -138,6 +138,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   if (!channels.sms) server.log.warn("no SMS gateway (SMS_GATEWAY_URL): recovery by text message is off");
   if (!channels.email) server.log.warn("no SMTP server (SMTP_URL): recovery by email is off");
   const secrets = new Secrets(config.secret);
+  const transact = transactions(database);
   const dispatcher = new OutboxDispatcher(
     database.db,
     database.dialect,
@@ -145,6 +146,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
     secrets,
     transports,
     server.log,
+    {},
+    database.dialect === "sqlite" ? transact : undefined,
   );
   const timers = new TimerService(
     { db: database.db, dialect: database.dialect, clock, log: server.log },
@@ -162,7 +165,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     timers,
     wakeTimers: () => timers.wake(),
     serialized: new KeyedSerializer(),
-    transact: transactions(database),
+    transact,
   };
   const services = buildServices(platform);
   const features = buildFeatures(platform, services, {

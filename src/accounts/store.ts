@@ -33,8 +33,10 @@ export const lockAccountRowByAddress = (tx: Executor, dialect: Dialect, address:
     .$if(dialect === "postgres", (qb) => qb.forUpdate())
     .executeTakeFirst();
 
-export const findThrottle = (db: Executor, keyHash: string) =>
-  db.selectFrom("signin_throttle").selectAll().where("key_hash", "=", keyHash).executeTakeFirst();
+const throttleOf = prepared((db: Executor, keyHash: string) =>
+  db.selectFrom("signin_throttle").selectAll().where("key_hash", "=", keyHash),
+);
+export const findThrottle = async (db: Executor, keyHash: string) => (await throttleOf(db, keyHash)).rows[0];
 
 /**
  * The throttle row of a key, created when missing and held until the transaction ends, so that
@@ -100,14 +102,16 @@ export const findAccountByVerifiedPhone = (db: Executor, phone: string) =>
     .limit(sql.lit(1))
     .executeTakeFirst();
 
-export const alternatesOf = (db: Executor, accountId: string) =>
+const alternatesOfAccount = prepared((db: Executor, accountId: string) =>
   db
     .selectFrom("alternates")
     .selectAll()
     .where("account_id", "=", accountId)
     .orderBy("created_at")
-    .orderBy("id")
-    .execute();
+    .orderBy("id"),
+);
+export const alternatesOf = async (db: Executor, accountId: string) =>
+  (await alternatesOfAccount(db, accountId)).rows;
 
 export const findKnownDevice = (db: Executor, accountId: string, deviceHash: string) =>
   db

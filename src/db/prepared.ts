@@ -1,5 +1,6 @@
-import type { Compilable, CompiledQuery, QueryResult, RawBuilder } from "kysely";
+import type { Compilable, CompiledQuery, Insertable, QueryResult, RawBuilder } from "kysely";
 import type { Executor } from "./database.js";
+import type { Database } from "./schema.js";
 
 /** Stands for the i-th argument while the query is built; never a value anyone sends. */
 const slot = (i: number) => `\u0000sesame-slot-${i}\u0000`;
@@ -13,27 +14,20 @@ interface Template {
   queryId: CompiledQuery["queryId"];
 }
 
-/**
- * A query built and compiled once per database and then run with new values. Kysely builds and
- * compiles every query anew (about 20 µs a statement, as long as SQLite takes to run a small one):
- * on the paths every request takes, that was a fifth of the server's time.
- *
- * `build` must pass each argument straight into the query (a comparison, a value, a column): it is
- * called once with stand-ins, and what the compiled query holds in their place is filled per call.
- */
-export function prepared<Args extends unknown[], R>(
-  build: (db: Executor, ...args: Args) => Compilable<R> | RawBuilder<R>,
-) {
+type Build = (db: Executor, args: unknown[]) => Compilable<unknown> | RawBuilder<unknown>;
+
+/** Compiles `build` once per database (its adapter) and runs it with each call's arguments. */
+function runner<R>(arity: number, build: Build) {
   const templates = new WeakMap<object, Template>();
   const templateFor = (db: Executor): Template => {
     const adapter = db.getExecutor().adapter;
     let template = templates.get(adapter);
     if (!template) {
-      const stand = Array.from({ length: build.length - 1 }, (_, i) => slot(i)) as Args;
+      const stand = Array.from({ length: arity }, (_, i) => slot(i));
       // A raw `sql` query compiles against a database; a query builder already has its own.
-      const compiled = build(db, ...stand).compile(db);
-      const sources = compiled.parameters.map((p) => (stand as unknown[]).indexOf(p));
-      for (let i = 0; i < stand.length; i++)
+      const compiled = build(db, stand).compile(db);
+      const sources = compiled.parameters.map((p) => stand.indexOf(p as string));
+      for (let i = 0; i < arity; i++)
         if (!sources.includes(i))
           throw new Error(`prepared query: argument ${i} is not a parameter of ${compiled.sql}`);
       template = {
@@ -47,7 +41,7 @@ export function prepared<Args extends unknown[], R>(
     }
     return template;
   };
-  return async (db: Executor, ...args: Args): Promise<QueryResult<R>> => {
+  return async (db: Executor, args: unknown[]): Promise<QueryResult<R>> => {
     const template = templateFor(db);
     const parameters = template.sources.map((source, i) =>
       source < 0 ? template.constants[i] : args[source],
@@ -59,4 +53,38 @@ export function prepared<Args extends unknown[], R>(
       queryId: template.queryId,
     });
   };
+}
+
+/**
+ * A query built and compiled once per database and then run with new values. Kysely builds and
+ * compiles every query anew (about 20 µs a statement, as long as SQLite takes to run a small one):
+ * on the paths every request takes, that was a fifth of the server's time.
+ *
+ * `build` must pass each argument straight into the query (a comparison, a value, a column): it is
+ * called once with stand-ins, and what the compiled query holds in their place is filled per call.
+ */
+export function prepared<Args extends unknown[], R>(
+  build: (db: Executor, ...args: Args) => Compilable<R> | RawBuilder<R>,
+) {
+  const run = runner<R>(build.length - 1, (db, args) => build(db, ...(args as Args)));
+  return (db: Executor, ...args: Args): Promise<QueryResult<R>> => run(db, args);
+}
+
+/** An insert of one whole row of `table`, prepared once (see `prepared`); the row gives every column. */
+export function preparedInsert<T extends keyof Database>(
+  table: T,
+  columns: readonly (keyof Insertable<Database[T]> & string)[],
+) {
+  const run = runner<never>(columns.length, (db, args) =>
+    db.insertInto(table).values(Object.fromEntries(columns.map((c, i) => [c, args[i]])) as never),
+  );
+  return (db: Executor, row: Insertable<Database[T]>) =>
+    run(
+      db,
+      columns.map((c) => {
+        const value = (row as Record<string, unknown>)[c];
+        if (value === undefined) throw new Error(`prepared insert into ${table}: no value for ${c}`);
+        return value;
+      }),
+    );
 }

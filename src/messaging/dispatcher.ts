@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from "fastify";
-import type { Db, Dialect } from "../db/database.js";
+import type { Db, Dialect, Executor } from "../db/database.js";
 import type { Clock } from "../platform/clock.js";
 import type { Worker } from "../platform/feature.js";
 import type { Secrets } from "../platform/secrets.js";
@@ -40,6 +40,11 @@ export class OutboxDispatcher implements Worker {
     private readonly transports: Record<"email" | "sms", Transport>,
     private readonly log: FastifyBaseLogger,
     timing: Partial<DispatcherTiming> = {},
+    /**
+     * Where the claims and the marks are written: by default the claim in a transaction of its own
+     * and each mark on its own; on SQLite, the requests' group commit (no commit of their own).
+     */
+    private readonly transact?: <T>(work: (tx: Executor) => Promise<T>) => Promise<T>,
   ) {
     this.worker = new ClockWorker({
       name: "outbox",
@@ -75,14 +80,23 @@ export class OutboxDispatcher implements Worker {
     return this.worker.runDue();
   }
 
+  private write<T>(work: (db: Executor) => Promise<T>): Promise<T> {
+    return this.transact ? this.transact(work) : work(this.db);
+  }
+
+  private claim(): Promise<OutboxRow[]> {
+    const claim = (tx: Executor) => claimDueMessages(tx, this.dialect, this.clock);
+    return this.transact ? this.transact(claim) : this.db.transaction().execute(claim);
+  }
+
   /** One round of the worker: throws when the database fails, so the worker backs off. */
   private async sendDue(): Promise<void> {
     for (const [id, [sentAt, forgetBody]] of this.unrecorded) {
-      await markSent(this.db, id, sentAt, forgetBody);
+      await this.write((db) => markSent(db, id, sentAt, forgetBody));
       this.unrecorded.delete(id);
     }
     for (;;) {
-      const batch = await claimDueMessages(this.db, this.dialect, this.clock);
+      const batch = await this.claim();
       if (batch.length === 0) break;
       // Settled, not Promise.all: every send in the batch finishes before the drain goes on or stops.
       const outcomes = await Promise.allSettled(batch.map((row) => this.deliver(row)));
@@ -94,7 +108,7 @@ export class OutboxDispatcher implements Worker {
   /** One message: settled in the database, or throws when the database fails (the drain backs off). */
   private async deliver(row: OutboxRow): Promise<void> {
     if (row.code_id && !(await codeStillLive(this.db, row.code_id))) {
-      await markNotSent(this.db, row.id, "voided", "code voided or used before delivery");
+      await this.write((db) => markNotSent(db, row.id, "voided", "code voided or used before delivery"));
       return;
     }
     let body: string;
@@ -103,7 +117,7 @@ export class OutboxDispatcher implements Worker {
     } catch {
       // Written by someone without the key, or damaged: never sent, and never retried.
       this.log.error({ messageId: row.id, channel: row.channel }, "outbox message does not open; not sent");
-      await markNotSent(this.db, row.id, "failed", "sealed body refused");
+      await this.write((db) => markNotSent(db, row.id, "failed", "sealed body refused"));
       return;
     }
     const transport = this.transports[row.channel];
@@ -115,12 +129,12 @@ export class OutboxDispatcher implements Worker {
         { messageId: row.id, channel: row.channel, reason },
         "message delivery failed; will retry",
       );
-      await markFailed(this.db, row, this.clock.now(), reason);
+      await this.write((db) => markFailed(db, row, this.clock.now(), reason));
       return;
     }
     const sentAt = this.clock.now();
     try {
-      await markSent(this.db, row.id, sentAt, !transport.captured);
+      await this.write((db) => markSent(db, row.id, sentAt, !transport.captured));
     } catch (error) {
       this.unrecorded.set(row.id, [sentAt, !transport.captured]);
       throw error;

@@ -1,5 +1,6 @@
 import { sql } from "kysely";
 import type { Db, Dialect, Executor, Tx } from "../db/database.js";
+import { prepared, preparedInsert } from "../db/prepared.js";
 import type { OutboxTable } from "../db/schema.js";
 import type { Clock } from "../platform/clock.js";
 import { newId } from "../platform/ids.js";
@@ -57,14 +58,30 @@ export async function suppressAddress(tx: Executor, address: string, reason: str
     .execute();
 }
 
+const suppression = prepared((db: Executor, address: string) =>
+  db.selectFrom("mail_suppressions").select("address").where("address", "=", address),
+);
+
 export async function isSuppressed(db: Executor, address: string): Promise<boolean> {
-  const row = await db
-    .selectFrom("mail_suppressions")
-    .select("address")
-    .where("address", "=", normaliseAddress(address))
-    .executeTakeFirst();
-  return row !== undefined;
+  return (await suppression(db, normaliseAddress(address))).rows.length > 0;
 }
+
+const insertOutbox = preparedInsert("outbox", [
+  "id",
+  "channel",
+  "recipient",
+  "subject",
+  "body",
+  "status",
+  "attempts",
+  "next_attempt_at",
+  "claimed_until",
+  "last_error",
+  "created_at",
+  "sent_at",
+  "code_id",
+  "headers",
+]);
 
 const storedHeaders = (secrets: Secrets, id: string, message: OutgoingMessage): string | null => {
   if (message.channel !== "email") return null;
@@ -91,25 +108,22 @@ export async function enqueueMessage(
   const id = newId();
   // An address that bounced permanently gets nothing: the row says so, and holds no body.
   const suppressed = message.channel === "email" && (await isSuppressed(tx, message.recipient));
-  await tx
-    .insertInto("outbox")
-    .values({
-      id,
-      channel: message.channel,
-      recipient: message.recipient,
-      subject: message.subject ?? null,
-      body: suppressed ? "" : secrets.seal(message.body),
-      status: suppressed ? "voided" : "pending",
-      attempts: 0,
-      next_attempt_at: now,
-      claimed_until: null,
-      last_error: suppressed ? "suppressed" : null,
-      created_at: now,
-      sent_at: null,
-      code_id: message.codeId ?? null,
-      headers: storedHeaders(secrets, id, message),
-    })
-    .execute();
+  await insertOutbox(tx, {
+    id,
+    channel: message.channel,
+    recipient: message.recipient,
+    subject: message.subject ?? null,
+    body: suppressed ? "" : secrets.seal(message.body),
+    status: suppressed ? "voided" : "pending",
+    attempts: 0,
+    next_attempt_at: now,
+    claimed_until: null,
+    last_error: suppressed ? "suppressed" : null,
+    created_at: now,
+    sent_at: null,
+    code_id: message.codeId ?? null,
+    headers: storedHeaders(secrets, id, message),
+  });
   return id;
 }
 
@@ -120,24 +134,24 @@ export async function enqueueMessage(
  */
 export async function enqueueDecoy(tx: Tx, now: number, secrets: Secrets, message: OutgoingMessage) {
   secrets.seal(message.body);
-  await tx
-    .insertInto("outbox")
-    .values({
-      id: newId(),
-      channel: message.channel,
-      recipient: "",
-      subject: null,
-      body: "",
-      status: "voided",
-      attempts: 0,
-      next_attempt_at: now,
-      claimed_until: null,
-      last_error: null,
-      created_at: now,
-      sent_at: null,
-      code_id: null,
-    })
-    .execute();
+  // The same look-up as a real mail's (for an address that is never suppressed), so both cost alike.
+  if (message.channel === "email") await isSuppressed(tx, message.recipient);
+  await insertOutbox(tx, {
+    id: newId(),
+    channel: message.channel,
+    recipient: "",
+    subject: null,
+    body: "",
+    status: "voided",
+    attempts: 0,
+    next_attempt_at: now,
+    claimed_until: null,
+    last_error: null,
+    created_at: now,
+    sent_at: null,
+    code_id: null,
+    headers: null,
+  });
 }
 
 export const CLAIM_MS = 60_000;
@@ -146,41 +160,40 @@ const BATCH = 20;
 
 /**
  * Claims due messages so that, with several nodes, each is sent by one of them: on PostgreSQL the
- * claim uses FOR UPDATE SKIP LOCKED; on SQLite the single writer gives the same guarantee.
+ * claim uses FOR UPDATE SKIP LOCKED; on SQLite the single writer gives the same guarantee. In the
+ * caller's transaction.
  */
-export async function claimDueMessages(db: Db, dialect: Dialect, clock: Clock): Promise<OutboxRow[]> {
-  return db.transaction().execute(async (tx) => {
-    const now = clock.now();
-    let query = tx
-      .selectFrom("outbox")
-      .selectAll()
-      .where("status", "=", "pending")
-      .where("next_attempt_at", "<=", now)
-      .where((eb) => eb.or([eb("claimed_until", "is", null), eb("claimed_until", "<", now)]))
-      .orderBy("next_attempt_at")
-      .limit(BATCH);
-    if (dialect === "postgres") query = query.modifyEnd(sql`for update skip locked`);
-    const rows = await query.execute();
-    if (rows.length > 0) {
-      await tx
-        .updateTable("outbox")
-        .set({ claimed_until: now + CLAIM_MS })
-        .where(
-          "id",
-          "in",
-          rows.map((r) => r.id),
-        )
-        .execute();
-    }
-    return rows;
-  });
+export async function claimDueMessages(tx: Executor, dialect: Dialect, clock: Clock): Promise<OutboxRow[]> {
+  const now = clock.now();
+  let query = tx
+    .selectFrom("outbox")
+    .selectAll()
+    .where("status", "=", "pending")
+    .where("next_attempt_at", "<=", now)
+    .where((eb) => eb.or([eb("claimed_until", "is", null), eb("claimed_until", "<", now)]))
+    .orderBy("next_attempt_at")
+    .limit(BATCH);
+  if (dialect === "postgres") query = query.modifyEnd(sql`for update skip locked`);
+  const rows = await query.execute();
+  if (rows.length > 0) {
+    await tx
+      .updateTable("outbox")
+      .set({ claimed_until: now + CLAIM_MS })
+      .where(
+        "id",
+        "in",
+        rows.map((r) => r.id),
+      )
+      .execute();
+  }
+  return rows;
 }
 
 /**
  * Delivered. A message that really left (not one kept for the development mailbox) loses its body:
  * a code has no business staying in the database once it is on its way.
  */
-export async function markSent(db: Db, id: string, now: number, forgetBody: boolean): Promise<void> {
+export async function markSent(db: Executor, id: string, now: number, forgetBody: boolean): Promise<void> {
   await db
     .updateTable("outbox")
     .set({
@@ -198,7 +211,7 @@ export async function markSent(db: Db, id: string, now: number, forgetBody: bool
  * Retries with exponential backoff (30 s, 1 min, 2 min, ...); gives up after MAX_ATTEMPTS, and a
  * message given up on forgets its body like a sent one.
  */
-export async function markFailed(db: Db, row: OutboxRow, now: number, error: string): Promise<void> {
+export async function markFailed(db: Executor, row: OutboxRow, now: number, error: string): Promise<void> {
   const attempts = row.attempts + 1;
   const givenUp = attempts >= MAX_ATTEMPTS;
   await db
@@ -217,7 +230,7 @@ export async function markFailed(db: Db, row: OutboxRow, now: number, error: str
 
 /** Never to be sent (a body that does not open, or a code no longer live): settled at once, body forgotten. */
 export async function markNotSent(
-  db: Db,
+  db: Executor,
   id: string,
   status: "failed" | "voided",
   reason: string,
@@ -230,7 +243,7 @@ export async function markNotSent(
 }
 
 /** False once the code a message carries was voided (a newer code) or used: sending it would only confuse. */
-export async function codeStillLive(db: Db, codeId: string): Promise<boolean> {
+export async function codeStillLive(db: Executor, codeId: string): Promise<boolean> {
   const code = await db
     .selectFrom("recovery_codes")
     .select(["voided_at", "used_at"])

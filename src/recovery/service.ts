@@ -217,40 +217,41 @@ export class RecoveryService {
       throw new AppError(kind === "email" ? "ERR_VALIDATION" : "ERR_PHONE_INVALID", { field: "value" });
 
     const now = this.now();
-    // The same look-ups whether or not the address has an account: timing tells nothing.
-    const account = await this.accounts.findById(recovery.account_id);
-    const value = kind === "email" ? normalizeEmail(rawValue)! : normalizePhone(rawValue, account?.country);
-    // The person typed both: saying so reveals nothing, and sends nothing.
-    if (kind === "email" && value === recovery.address)
-      throw new AppError("ERR_BACKUP_IS_ACCOUNT", { field: "value" });
-    // Never an unverified alternate.
-    const match =
-      value !== null
-        ? account?.verifiedAlternates.find((a) => a.kind === kind && a.value === value)
-        : undefined;
-
     const code = sixDigitCode();
     const codeId = newId();
     const expiresAt = now + codeTtlMs[kind];
-    const linkToken = match && kind === "email" ? randomToken(32) : null;
     // Masked from what was typed, read the same way for every account (never in the account's
     // country), so the page looks the same for any account, and like the masks elsewhere.
+    const typedPhone =
+      kind === "phone" ? typedPhoneForDisplay(rawValue, this.platform.config.defaultCountry) : "";
     const masked =
       kind === "email"
-        ? maskAlternate("email", value!)
-        : maskAlternate("phone", typedPhoneForDisplay(rawValue, this.platform.config.defaultCountry));
+        ? maskAlternate("email", normalizeEmail(rawValue)!)
+        : maskAlternate("phone", typedPhone);
     // From what was typed, read alike for every account: a key read in the account's country would
     // make the cap tell accounts (and their country) apart.
     const destinationKey = this.capKey(
       "destination",
       recovery.address,
       kind,
-      kind === "email" ? value! : typedPhoneForDisplay(rawValue, this.platform.config.defaultCountry),
+      kind === "email" ? normalizeEmail(rawValue)! : typedPhone,
     );
-    // Messages to the account's own verified alternates speak the account's language.
-    const mailLocale = pickLocale(account?.locale, recovery.locale);
-    const t = translator(mailLocale);
-    await this.inAddressTransaction(recovery.address, async (tx) => {
+    const match = await this.inAddressTransaction(recovery.address, async (tx) => {
+      // The same look-ups whether or not the address has an account: timing tells nothing.
+      const account = await this.accounts.findById(recovery.account_id, tx);
+      const value = kind === "email" ? normalizeEmail(rawValue)! : normalizePhone(rawValue, account?.country);
+      // The person typed both: saying so reveals nothing, and sends nothing.
+      if (kind === "email" && value === recovery.address)
+        throw new AppError("ERR_BACKUP_IS_ACCOUNT", { field: "value" });
+      // Never an unverified alternate.
+      const match =
+        value !== null
+          ? account?.verifiedAlternates.find((a) => a.kind === kind && a.value === value)
+          : undefined;
+      const linkToken = match && kind === "email" ? randomToken(32) : null;
+      // Messages to the account's own verified alternates speak the account's language.
+      const mailLocale = pickLocale(account?.locale, recovery.locale);
+      const t = translator(mailLocale);
       // One writer per address at a time: only one real code is ever live.
       await lockKey(tx, this.platform.dialect, `codes:${recovery.address}`);
       await this.countWithinCap(
@@ -277,11 +278,7 @@ export class RecoveryService {
         voided_at: null,
         link_token_hash: linkToken ? this.linkTokenHash(linkToken) : null,
       });
-      await store.updateRecovery(tx, id, {
-        state: "enter_code",
-        verified_at: null,
-        password_token_hash: null,
-      });
+      await store.awaitCode(tx, id);
       const link = `${this.platform.config.publicUrl}/recover/link?token=${linkToken ?? randomToken(32)}&lang=${mailLocale}`;
       await notify(tx, this.platform, {
         to: { kind, value: match?.value ?? "" },
@@ -306,6 +303,7 @@ export class RecoveryService {
           },
         },
       );
+      return match;
     });
     if (match) this.platform.wakeOutbox();
   }

@@ -1,6 +1,6 @@
 import { sql } from "kysely";
 import type { Executor } from "../db/database.js";
-import { prepared } from "../db/prepared.js";
+import { prepared, preparedInsert } from "../db/prepared.js";
 import type { RecoveriesTable, RecoveryCodesTable, RecoveryState } from "../db/schema.js";
 
 const insertNewRecovery = prepared(
@@ -25,8 +25,18 @@ export const insertRecovery = (
   row: Pick<RecoveriesTable, "id" | "address" | "account_id" | "locale" | "started_at">,
 ) => insertNewRecovery(db, row.id, row.address, row.account_id, row.locale, row.started_at);
 
-export const findRecovery = (db: Executor, id: string) =>
-  db.selectFrom("recoveries").selectAll().where("id", "=", id).executeTakeFirst();
+const recoveryById = prepared((db: Executor, id: string) =>
+  db.selectFrom("recoveries").selectAll().where("id", "=", id),
+);
+export const findRecovery = async (db: Executor, id: string) => (await recoveryById(db, id)).rows[0];
+
+/** A new code was sent: the recovery waits for it (a confirmed step before it is undone). */
+export const awaitCode = prepared((db: Executor, id: string) =>
+  db
+    .updateTable("recoveries")
+    .set({ state: "enter_code", verified_at: null, password_token_hash: null })
+    .where("id", "=", id),
+);
 
 export const updateRecovery = (db: Executor, id: string, changes: Partial<RecoveriesTable>) =>
   db.updateTable("recoveries").set(changes).where("id", "=", id).execute();
@@ -75,8 +85,23 @@ export const endOtherRecoveries = (db: Executor, accountId: string, keepId: stri
     .where("state", "!=", "done")
     .execute();
 
-export const insertCode = (db: Executor, row: RecoveryCodesTable) =>
-  db.insertInto("recovery_codes").values(row).execute();
+export const insertCode: (db: Executor, row: RecoveryCodesTable) => Promise<unknown> = preparedInsert(
+  "recovery_codes",
+  [
+    "id",
+    "recovery_id",
+    "address",
+    "channel",
+    "destination_masked",
+    "code_hash",
+    "attempts",
+    "created_at",
+    "expires_at",
+    "used_at",
+    "voided_at",
+    "link_token_hash",
+  ],
+);
 
 /** The code in force: the live one if any (two codes can share a millisecond), else the newest. */
 export const latestCodeOf = (db: Executor, recoveryId: string) =>
@@ -100,20 +125,23 @@ export const voidCodesBeforeNew = (
   address: string,
   now: number,
   longestLifeMs: number,
-) =>
-  db
-    .updateTable("recovery_codes")
-    .set({ voided_at: now })
-    .where("created_at", ">", now - longestLifeMs)
-    .where("used_at", "is", null)
-    .where("voided_at", "is", null)
-    .where((eb) =>
-      eb.or([
-        eb("recovery_id", "=", recoveryId),
-        eb.and([eb("address", "=", address), eb("code_hash", "is not", null)]),
-      ]),
-    )
-    .execute();
+) => voidBeforeNew(db, now, now - longestLifeMs, recoveryId, address);
+
+const voidBeforeNew = prepared(
+  (db: Executor, now: number, since: number, recoveryId: string, address: string) =>
+    db
+      .updateTable("recovery_codes")
+      .set({ voided_at: now })
+      .where("created_at", ">", since)
+      .where("used_at", "is", null)
+      .where("voided_at", "is", null)
+      .where((eb) =>
+        eb.or([
+          eb("recovery_id", "=", recoveryId),
+          eb.and([eb("address", "=", address), eb("code_hash", "is not", null)]),
+        ]),
+      ),
+);
 
 /** Voids the address's codes still usable; none is older than the longest code life, so only those are looked at. */
 export const voidLiveCodes = (db: Executor, address: string, now: number, longestLifeMs: number) =>
