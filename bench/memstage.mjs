@@ -1,8 +1,8 @@
 // Resident memory of the compiled server, stage by stage (issue 7): run after `npm run build`,
 //   node --expose-gc bench/memstage.mjs
 // Prints RSS and heap (MiB) with nothing loaded, after importing dist/, with the app built on a
-// fresh SQLite file (what `serve` has before it listens), after one password-strength check, and
-// once that check's worker had time to end.
+// fresh SQLite file (what `serve` has before it listens), after one password-strength check, once
+// that check's worker had time to end, and after the desk's first deadline in business hours.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -24,6 +24,7 @@ try {
   const { buildApp } = await import("../dist/server.js");
   const { passwordStrength } = await import("../dist/accounts/passwords.js");
   const { systemClock } = await import("../dist/platform/clock.js");
+  const { calendarOf } = await import("../dist/org/calendar.js");
   stage("dist/ imported");
 
   const config = loadConfig({
@@ -44,6 +45,11 @@ try {
   stage(`after passwordStrength (${result.score})`);
   await sleep(2_500);
   stage("2.5 s later");
+
+  // The desk's first deadline in business hours loads the holiday parser (a case's SLA clock).
+  const [team] = config.organisation.teams;
+  calendarOf(team).addBusinessMinutes(Date.now(), 240);
+  stage("after a business-hours deadline");
 
   await app.server.close();
   await database.close();
