@@ -4,7 +4,7 @@ import { type DbHandle, isPoolWaitTimeout, isReady, isUnavailableError } from ".
 import { GroupCommit } from "./db/group-commit.js";
 import { buildFeatures, buildServices, type Services } from "./features.js";
 import { OutboxDispatcher } from "./messaging/dispatcher.js";
-import { type InboundListener, startInboundListener } from "./messaging/inbound/listener.js";
+import type { InboundListener } from "./messaging/inbound/listener.js";
 import {
   captureTransport,
   smsGatewayTransport,
@@ -241,6 +241,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
       for (const worker of workers) worker.start();
     },
     startInboundMail: async (options = {}) => {
+      // smtp-server and mailparser are loaded only by a node that receives mail (SMTP_INBOUND_PORT).
+      const { startInboundListener } = await import("./messaging/inbound/listener.js");
       const listener = await startInboundListener({
         host: config.inboundMail?.host ?? "127.0.0.1",
         port: options.port ?? config.inboundMail?.port ?? 0,

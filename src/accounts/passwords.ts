@@ -1,10 +1,6 @@
+import { createRequire } from "node:module";
 import { hash, verify } from "@node-rs/argon2";
-import { zxcvbn, zxcvbnOptions } from "@zxcvbn-ts/core";
-import * as common from "@zxcvbn-ts/language-common";
-import * as de from "@zxcvbn-ts/language-de";
-import * as en from "@zxcvbn-ts/language-en";
-import * as fr from "@zxcvbn-ts/language-fr";
-import * as nl from "@zxcvbn-ts/language-nl-be";
+import { ScoringWorker } from "./strength-worker.js";
 
 // OWASP's argon2id baseline: 19 MiB, 2 passes, 1 lane.
 const ARGON2 = { algorithm: 2, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
@@ -26,21 +22,40 @@ export const decoyPasswordHash = (): Promise<string> => {
   return decoyHash;
 };
 
-let dictionariesLoaded = false;
-const loadDictionaries = () => {
-  if (dictionariesLoaded) return;
-  zxcvbnOptions.setOptions({
-    graphs: common.adjacencyGraphs,
-    dictionary: {
-      ...common.dictionary,
-      ...en.dictionary,
-      ...fr.dictionary,
-      ...de.dictionary,
-      ...nl.dictionary,
-    },
-  });
-  dictionariesLoaded = true;
+// zxcvbn with the dictionaries of five languages (about 40 MiB once built) runs in a worker thread
+// that lives only while passwords are being checked (strength-worker.ts); never imported here.
+const resolve = createRequire(import.meta.url).resolve;
+const zxcvbnModules = {
+  core: resolve("@zxcvbn-ts/core"),
+  common: resolve("@zxcvbn-ts/language-common"),
+  // Merged in this order, as before: a list of the same name (commonWords, lastnames, wikipedia...)
+  // in a later language replaces the earlier one's.
+  languages: ["en", "fr", "de", "nl-be"].map((language) => resolve(`@zxcvbn-ts/language-${language}`)),
 };
+
+const zxcvbnWorker = new ScoringWorker({
+  source: `
+    const { parentPort, workerData } = require("node:worker_threads");
+    const { zxcvbn, zxcvbnOptions } = require(workerData.core);
+    const common = require(workerData.common);
+    const dictionary = { ...common.dictionary };
+    for (const language of workerData.languages) Object.assign(dictionary, require(language).dictionary);
+    zxcvbnOptions.setOptions({ graphs: common.adjacencyGraphs, dictionary });
+    parentPort.on("message", ({ id, password, personalWords }) => {
+      let answer;
+      try {
+        answer = { id, score: zxcvbn(password, personalWords).score };
+      } catch (error) {
+        answer = { id, error: String((error && error.message) || error) };
+      }
+      parentPort.postMessage(answer);
+    });
+  `,
+  workerData: zxcvbnModules,
+});
+
+/** The worker that scores passwords (tests end it, or watch it come and go). */
+export const passwordScorer: Pick<ScoringWorker, "active" | "close"> = zxcvbnWorker;
 
 const MIN_PASSWORD_SCORE = 3;
 const MIN_PASSWORD_LENGTH = 10;
@@ -61,13 +76,15 @@ export function withoutPersonalWords(password: string, personalWords: string[]):
   return rest;
 }
 
-/** Score 0..4 of a new password, with the person's own words (address, name) counted as guessable. */
-export function passwordStrength(
+/**
+ * Score 0..4 of a new password, with the person's own words (address, name) counted as guessable.
+ * Rejects with ERR_UNAVAILABLE when the scoring worker fails: never "strong" without a score.
+ */
+export async function passwordStrength(
   password: string,
   personalWords: string[],
-): { score: number; strong: boolean } {
-  loadDictionaries();
-  const { score } = zxcvbn(password.slice(0, 128), personalWords);
+): Promise<{ score: number; strong: boolean }> {
+  const score = await zxcvbnWorker.score(password.slice(0, 128), personalWords);
   const ownWordsOnly = withoutPersonalWords(password, personalWords).length < 4;
   return {
     score,

@@ -613,7 +613,7 @@ export class AccountsService {
     const personal = [row.address, ...row.address.split(/[@.\-_+]/), row.display_name ?? ""].filter(
       (w) => w.length > 2,
     );
-    if (!passwordStrength(password, personal).strong) {
+    if (!(await passwordStrength(password, personal)).strong) {
       const hint = translator(locale)("password.hint.default");
       return { ok: false, error: new AppError("ERR_PASSWORD_WEAK", {}, { hint }) };
     }

@@ -281,7 +281,7 @@ export class AgentsService {
     const row = await this.liveSetup(this.platform.db, token);
     if (password === "") throw new AppError("ERR_PASSWORD_EMPTY");
     if (password !== confirmation) throw new AppError("ERR_PASSWORD_MISMATCH");
-    if (!passwordStrength(password, [row.email, row.name, ...row.email.split(/[@.]/)]).strong)
+    if (!(await passwordStrength(password, [row.email, row.name, ...row.email.split(/[@.]/)])).strong)
       throw new AppError("ERR_PASSWORD_WEAK");
     const passwordHash = await hashPassword(password);
     const secret = newTotpSecret();

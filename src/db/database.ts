@@ -1,6 +1,7 @@
-import SqliteDatabase from "better-sqlite3";
+import { createRequire } from "node:module";
+import type SqliteDatabase from "better-sqlite3";
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Transaction } from "kysely";
-import pg from "pg";
+import type pg from "pg";
 import { agentsMigrations } from "../agents/migrations/index.js";
 import type { Config, DatabaseTimeouts } from "../config.js";
 import { deskMigrations } from "../desk/migrations/index.js";
@@ -92,13 +93,17 @@ export function isUnavailableError(error: unknown, depth = 0): boolean {
 export const isPoolWaitTimeout = (error: unknown): boolean =>
   error instanceof Error && /timeout exceeded when trying to connect/.test(error.message);
 
+// Each driver is loaded by the first database of its kind (synchronously, as openDatabase is): a
+// SQLite deployment never loads pg, a PostgreSQL one never loads better-sqlite3.
+const load = createRequire(import.meta.url);
+
 // PostgreSQL returns int8 as strings; our int8 columns hold epoch-ms, well inside 2^53.
-const pgTypes = {
+const pgTypes = (types: typeof pg.types) => ({
   getTypeParser(oid: number, format?: "text" | "binary") {
-    if (oid === pg.types.builtins.INT8) return (value: string) => Number(value);
-    return pg.types.getTypeParser(oid, format);
+    if (oid === types.builtins.INT8) return (value: string) => Number(value);
+    return types.getTypeParser(oid, format);
   },
-};
+});
 
 /**
  * Kysely prepares every statement anew on better-sqlite3; the same few SQL texts repeat on every
@@ -134,7 +139,8 @@ export function openDatabase(database: Config["database"], options: OpenOptions 
   const timeouts = options.timeouts ?? defaultTimeouts;
   const health = new DatabaseHealth();
   if (database.kind === "sqlite") {
-    const sqlite = new SqliteDatabase(database.path);
+    const Sqlite = load("better-sqlite3") as typeof SqliteDatabase;
+    const sqlite = new Sqlite(database.path);
     sqlite.pragma("journal_mode = WAL");
     sqlite.pragma("synchronous = NORMAL");
     sqlite.pragma("foreign_keys = ON");
@@ -157,10 +163,11 @@ export function openDatabase(database: Config["database"], options: OpenOptions 
     }
     return { db, dialect: "sqlite", health, close: () => db.destroy() };
   }
-  const pool = new pg.Pool({
+  const { Pool, types } = load("pg") as typeof pg;
+  const pool = new Pool({
     connectionString: database.url,
     max: options.poolSize ?? 10,
-    types: pgTypes,
+    types: pgTypes(types),
     connectionTimeoutMillis: timeouts.connectMs,
     statement_timeout: timeouts.statementMs,
     // Client side too: a server that vanished without a reset never answers at all.

@@ -1,4 +1,3 @@
-import Holidays from "date-holidays";
 import { type CountryCode, parsePhoneNumberFromString } from "libphonenumber-js";
 import type { AccountsService } from "../accounts/service.js";
 import { auditAgentAct, type Viewer } from "../agents/guard.js";
@@ -9,6 +8,7 @@ import { applyBounce } from "../messaging/inbound/service.js";
 import { linkInbound, outboxEmailRecipient, recordInbound } from "../messaging/inbound/store.js";
 import { enqueueMessage, isSuppressed, type MailHeaders, plusAddress } from "../messaging/outbox.js";
 import { calendarOf } from "../org/calendar.js";
+import { mainTimeZoneOf } from "../org/holidays.js";
 import type { Organisation, Team } from "../org/model.js";
 import { nextTier, teamByEmail, teamById, tier1Team } from "../org/routing.js";
 import { slaTargets } from "../org/sla.js";
@@ -1146,7 +1146,7 @@ function zoneOfCountry(country: string | null): string {
   if (!country || !/^[A-Z]{2}$/.test(country)) return "UTC";
   let zone = zones.get(country);
   if (zone === undefined) {
-    zone = new Holidays(country).getTimezones()?.[0] ?? "UTC";
+    zone = mainTimeZoneOf(country) ?? "UTC";
     zones.set(country, zone);
   }
   return zone;

@@ -1,4 +1,4 @@
-import nodemailer from "nodemailer";
+import type { Transporter } from "nodemailer";
 import type { OutboxRow, StoredHeaders } from "./outbox.js";
 
 /** Delivers one message or throws; the dispatcher retries on a throw. */
@@ -56,16 +56,25 @@ export function mailOptions(row: OutboxRow, from: string) {
 
 export function smtpTransport(smtpUrl: string, from: string): Transport {
   const { hostname } = new URL(smtpUrl);
-  // A relay on this machine often offers STARTTLS with a self-signed certificate; accept it there only.
-  const transporter = nodemailer.createTransport(smtpUrl, {
-    ...(isLoopback(hostname) ? { tls: { rejectUnauthorized: false } } : {}),
-    connectionTimeout: 10_000,
-    socketTimeout: 20_000,
-  } as never);
+  // nodemailer is loaded by the first mail sent: a node without SMTP_URL never loads it.
+  let transporter: Promise<Transporter> | null = null;
+  const create = async (): Promise<Transporter> => {
+    const { default: nodemailer } = await import("nodemailer");
+    // A relay on this machine often offers STARTTLS with a self-signed certificate; accept it there only.
+    return nodemailer.createTransport(smtpUrl, {
+      ...(isLoopback(hostname) ? { tls: { rejectUnauthorized: false } } : {}),
+      connectionTimeout: 10_000,
+      socketTimeout: 20_000,
+    } as never);
+  };
   return {
     captured: false,
     async send(message) {
-      await transporter.sendMail(mailOptions(message, from));
+      transporter ??= create().catch((error: unknown) => {
+        transporter = null; // tried again with the next mail
+        throw error;
+      });
+      await (await transporter).sendMail(mailOptions(message, from));
     },
   };
 }

@@ -1,5 +1,6 @@
-import Holidays from "date-holidays";
+import type HolidaysParser from "date-holidays-parser";
 import { DateTime } from "luxon";
+import { holidaysOf } from "./holidays.js";
 import { DAY_NAMES, MINUTE_MS, type Team } from "./model.js";
 
 /**
@@ -45,7 +46,7 @@ const DAY_CACHE_LIMIT = 5_000;
 class TeamCalendar implements BusinessCalendar {
   private readonly days = new Map<string, Day>();
   private readonly holidayYears = new Map<number, Set<string>>();
-  private holidaySource: Holidays | null = null;
+  private holidaySource: HolidaysParser | null = null;
 
   constructor(private readonly team: Team) {}
 
@@ -133,9 +134,7 @@ class TeamCalendar implements BusinessCalendar {
     const year = Number(isoDate.slice(0, 4));
     let dates = this.holidayYears.get(year);
     if (dates === undefined) {
-      this.holidaySource ??= holidays.state
-        ? new Holidays(holidays.country, holidays.state)
-        : new Holidays(holidays.country);
+      this.holidaySource ??= holidaysOf(holidays.country, holidays.state);
       // Only days that are public holidays; "bank", "school", "optional" and "observance" days stay open.
       // An entry's date is its local date ("2026-04-27 00:00:00", or with an offset for holidays
       // that begin the evening before): the whole date is closed.
@@ -165,9 +164,7 @@ export function calendarOf(team: Team): BusinessCalendar {
 /** Public holidays (local dates, YYYY-MM-DD) of a team in a year: for the docs and the agent console. */
 export function publicHolidays(team: Team, year: number): Array<{ date: string; name: string }> {
   if (team.holidays === null) return [];
-  const source = team.holidays.state
-    ? new Holidays(team.holidays.country, team.holidays.state)
-    : new Holidays(team.holidays.country);
+  const source = holidaysOf(team.holidays.country, team.holidays.state);
   return (source.getHolidays(year, "en") || [])
     .filter((holiday) => holiday.type === "public")
     .map((holiday) => ({ date: holiday.date.slice(0, 10), name: holiday.name }));

@@ -1,10 +1,10 @@
 import { readFileSync } from "node:fs";
 import { Type } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
-import Holidays from "date-holidays";
 import { IANAZone } from "luxon";
 import { isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
 import { ConfigError } from "../config.js";
+import { type HolidayData, holidayCodes, keepHolidayCountries, readHolidayData } from "./holidays.js";
 import {
   type BusinessDuration,
   DAY_MS,
@@ -126,7 +126,10 @@ export const demoOrganisation: Organisation = {
 
 /** The organisation of SESAME_CONFIG's file; undefined or "" -> the demo organisation. */
 export function loadOrganisation(path: string | undefined): Organisation {
-  if (path === undefined || path === "") return demoOrganisation;
+  if (path === undefined || path === "") {
+    keepHolidayCountries(holidayCountriesOf(demoOrganisation));
+    return demoOrganisation;
+  }
   let text: string;
   try {
     text = readFileSync(path, "utf8");
@@ -158,7 +161,19 @@ export function parseOrganisation(text: string, source = "SESAME_CONFIG"): Organ
     if (problems.some((problem) => samePath(problem.path, path))) continue;
     report(path, describeSchemaError(error.message, error.value));
   }
-  const organisation = problems.length === 0 ? build(raw as FileOrganisation, report) : null;
+  // Every country's holiday data, read only if a team names holidays: to check the codes, then to
+  // keep the teams' countries (holidays.ts); the rest is garbage once this function returns.
+  let allHolidays: HolidayData | null = null;
+  let codes: HolidayCodes | null = null;
+  const holidayData = () => {
+    allHolidays ??= readHolidayData();
+    return allHolidays;
+  };
+  const knownCodes = () => {
+    codes ??= holidayCodes(holidayData());
+    return codes;
+  };
+  const organisation = problems.length === 0 ? build(raw as FileOrganisation, report, knownCodes) : null;
   if (problems.length > 0 || organisation === null) {
     // In file order, so the first line printed is the first place to fix.
     const lines = problems
@@ -169,8 +184,15 @@ export function parseOrganisation(text: string, source = "SESAME_CONFIG"): Organ
     const more = problems.length > 10 ? `\n  ... and ${problems.length - 10} more` : "";
     throw new ConfigError(`${source}: ${lines.join(`\n  ${source}: `)}${more}`);
   }
+  const countries = holidayCountriesOf(organisation);
+  if (countries.length > 0) keepHolidayCountries(countries, holidayData());
   return organisation;
 }
+
+type HolidayCodes = ReturnType<typeof holidayCodes>;
+
+const holidayCountriesOf = (organisation: Organisation): string[] =>
+  organisation.teams.flatMap((team) => (team.holidays === null ? [] : [team.holidays.country]));
 
 // ---------------------------------------------------------------------------------------------------
 // The file's shape (structure only; meaning is checked in build())
@@ -264,8 +286,6 @@ const regionNames = new Intl.DisplayNames(["en"], { type: "region" });
 const isCountry = (code: string): boolean =>
   /^[A-Z]{2}$/.test(code) && code !== "ZZ" && regionNames.of(code) !== code;
 
-const holidayCountries = new Holidays().getCountries("en") as Record<string, string>;
-
 /** "08:00" -> 480, "24:00" -> 1440; null when not a time of day. */
 function clockMinutes(text: string): number | null {
   const match = /^(\d{1,2}):(\d{2})$/.exec(text.trim());
@@ -334,7 +354,12 @@ function parseHours(hours: Record<string, string>, path: Path, report: Report): 
   return week;
 }
 
-function parseHolidays(value: unknown, path: Path, report: Report): Team["holidays"] {
+function parseHolidays(
+  value: unknown,
+  path: Path,
+  report: Report,
+  knownCodes: () => HolidayCodes,
+): Team["holidays"] {
   if (value === undefined || value === null || value === "none") return null;
   let country: unknown;
   let state: unknown;
@@ -348,7 +373,9 @@ function parseHolidays(value: unknown, path: Path, report: Report): Team["holida
     report(path, 'must be a country code (NL), {country: US, state: CA} or "none"');
     return null;
   }
-  if (typeof country !== "string" || holidayCountries[country.toUpperCase()] === undefined) {
+  // Checked as date-holidays checks them: its parser on all of its data.
+  const known = knownCodes();
+  if (typeof country !== "string" || known.countries[country.toUpperCase()] === undefined) {
     report(
       typeof value === "string" ? path : [...path, "country"],
       `${JSON.stringify(country)} is not a country known to date-holidays`,
@@ -357,7 +384,7 @@ function parseHolidays(value: unknown, path: Path, report: Report): Team["holida
   }
   const code = country.toUpperCase();
   if (state === undefined || state === null) return { country: code };
-  const states = (new Holidays().getStates(code, "en") ?? {}) as Record<string, string>;
+  const states = known.statesOf(code) ?? {};
   if (typeof state !== "string" || states[state.toUpperCase()] === undefined) {
     report(
       [...path, "state"],
@@ -370,7 +397,7 @@ function parseHolidays(value: unknown, path: Path, report: Report): Team["holida
 
 const EMAIL = /^[^\s@<>+]+@[^\s@<>]+\.[^\s@<>]+$/;
 
-function build(file: FileOrganisation, report: Report): Organisation {
+function build(file: FileOrganisation, report: Report, knownCodes: () => HolidayCodes): Organisation {
   const teams: Team[] = [];
   const ids = new Map<string, number>();
   const emails = new Map<string, number>();
@@ -445,7 +472,7 @@ function build(file: FileOrganisation, report: Report): Organisation {
       countries,
       timeZone: raw.timeZone,
       hours: parseHours(raw.hours, [...path, "hours"], report),
-      holidays: parseHolidays(raw.holidays, [...path, "holidays"], report),
+      holidays: parseHolidays(raw.holidays, [...path, "holidays"], report, knownCodes),
       email,
       phones,
     });
