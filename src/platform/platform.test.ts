@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { freshDatabase } from "../../test/helpers.js";
+import { concurrencyTest, freshDatabase } from "../../test/helpers.js";
 import { ConfigError, loadConfig } from "../config.js";
 import { appendAudit, auditKey, verifyAllChains, verifyAuditChain } from "./audit.js";
 import { fromAcceptLanguage, pickLocale } from "./i18n.js";
@@ -160,6 +160,34 @@ describe("audit log", () => {
         savedSeq: 1,
       });
     } finally {
+      await database.drop();
+    }
+  });
+
+  concurrencyTest("keeps one intact chain when several nodes append to it at once", async () => {
+    const database = await freshDatabase();
+    const nodes = [database, ...Array.from({ length: 3 }, () => database.openAnother())];
+    try {
+      // 60 use-cases on 4 nodes, some appending twice, all to one chain at the same moment.
+      const results = await Promise.allSettled(
+        Array.from({ length: 60 }, (_, i) =>
+          append(nodes[i % nodes.length]!, "account:x", i % 3 === 0 ? [`a${i}`, `b${i}`] : [`a${i}`]),
+        ),
+      );
+      expect(results.filter((r) => r.status === "rejected")).toEqual([]);
+      const rows = await database.db
+        .selectFrom("audit_log")
+        .select(["seq", "type"])
+        .where("stream", "=", "account:x")
+        .orderBy("seq")
+        .execute();
+      // Every entry committed, each once, numbered without a gap, and the chain verifies.
+      expect(rows).toHaveLength(80);
+      expect(rows.map((r) => r.seq)).toEqual(Array.from({ length: 80 }, (_, i) => i + 1));
+      expect(new Set(rows.map((r) => r.type)).size).toBe(80);
+      expect(await verifyAuditChain(database.db, "account:x", key)).toBeNull();
+    } finally {
+      for (const node of nodes.slice(1)) await node.close();
       await database.drop();
     }
   });
