@@ -48,6 +48,16 @@ const entryHash = (
     .update(JSON.stringify([prevHash, stream, seq, at, type, actor, detail]))
     .digest("hex");
 
+/** Tries on a chain that other nodes keep appending to ahead of us: then something is wrong. */
+const MAX_APPEND_TRIES = 100;
+
+/**
+ * Appends an entry to its chain. The primary key (stream, seq) keeps the chain whole: of two writers
+ * that read the same head, one adds the next entry and the other adds nothing, reads the new head and
+ * tries again. Writers do not queue on a lock first (on PostgreSQL that was a round trip of every
+ * audited request, for chains that nobody else writes at that moment): only one that lost a race
+ * takes the chain's lock, so that those that lost wait for each other instead of all retrying.
+ */
 export async function appendAudit(
   tx: Tx,
   dialect: Dialect,
@@ -56,24 +66,31 @@ export async function appendAudit(
   stream: string,
   entry: AuditEntry,
 ) {
-  await lockKey(tx, dialect, `audit:${stream}`);
-  const last = (await chainHead(tx, stream)).rows[0];
-  const seq = (last?.seq ?? 0) + 1;
-  const prevHash = last?.hash ?? GENESIS;
   const detail = JSON.stringify(entry.detail ?? {});
-  const hash = entryHash(key, prevHash, stream, seq, at, entry.type, entry.actor, detail);
-  await insertEntry(
-    tx,
-    stream,
-    seq,
-    at,
-    entry.type,
-    entry.actor,
-    entry.accountId ?? null,
-    detail,
-    prevHash,
-    hash,
-  );
+  for (let tries = 1; ; tries++) {
+    // A statement of its own: on PostgreSQL, after a lost race, it sees the entry that won.
+    const last = (await chainHead(tx, stream)).rows[0];
+    const seq = (last?.seq ?? 0) + 1;
+    const prevHash = last?.hash ?? GENESIS;
+    const hash = entryHash(key, prevHash, stream, seq, at, entry.type, entry.actor, detail);
+    const added = await insertEntry(
+      tx,
+      stream,
+      seq,
+      at,
+      entry.type,
+      entry.actor,
+      entry.accountId ?? null,
+      detail,
+      prevHash,
+      hash,
+    );
+    if (added.rows.length === 1) return;
+    // Another transaction added this seq (it committed, or we waited until it did).
+    if (tries >= MAX_APPEND_TRIES)
+      throw new Error(`audit chain ${stream}: no free place after ${tries} tries`);
+    if (tries === 1) await lockKey(tx, dialect, `audit:${stream}`);
+  }
 }
 
 // The limit is written in the SQL: SQLite runs `limit ?` several times slower (10 µs against 1.5).
@@ -99,17 +116,22 @@ const insertEntry = prepared(
     prevHash: string,
     hash: string,
   ) =>
-    db.insertInto("audit_log").values({
-      stream,
-      seq,
-      at,
-      type,
-      actor,
-      account_id: accountId,
-      detail,
-      prev_hash: prevHash,
-      hash,
-    }),
+    db
+      .insertInto("audit_log")
+      .values({
+        stream,
+        seq,
+        at,
+        type,
+        actor,
+        account_id: accountId,
+        detail,
+        prev_hash: prevHash,
+        hash,
+      })
+      // Taken: nothing is added (no error, which on PostgreSQL would end the transaction).
+      .onConflict((oc) => oc.columns(["stream", "seq"]).doNothing())
+      .returning("seq"),
 );
 
 /** An account's entries, oldest first: its own chain, read through the primary key. */

@@ -1,7 +1,9 @@
 import { createHash } from "node:crypto";
+import { sql } from "kysely";
 import { describe, expect, it } from "vitest";
-import { freshDatabase } from "../../test/helpers.js";
+import { concurrencyTest, freshDatabase } from "../../test/helpers.js";
 import { ConfigError, loadConfig } from "../config.js";
+import { lockKey } from "../db/database.js";
 import { appendAudit, auditKey, verifyAllChains, verifyAuditChain } from "./audit.js";
 import { fromAcceptLanguage, pickLocale } from "./i18n.js";
 import { newCaseRef, newRecoveryId } from "./ids.js";
@@ -163,6 +165,110 @@ describe("audit log", () => {
       await database.drop();
     }
   });
+
+  concurrencyTest("keeps one intact chain when several nodes append to it at once", async () => {
+    const database = await freshDatabase();
+    const nodes = [database, ...Array.from({ length: 3 }, () => database.openAnother())];
+    try {
+      // 60 use-cases on 4 nodes, some appending twice, all to one chain at the same moment.
+      const results = await Promise.allSettled(
+        Array.from({ length: 60 }, (_, i) =>
+          append(nodes[i % nodes.length]!, "account:x", i % 3 === 0 ? [`a${i}`, `b${i}`] : [`a${i}`]),
+        ),
+      );
+      expect(results.filter((r) => r.status === "rejected")).toEqual([]);
+      const rows = await database.db
+        .selectFrom("audit_log")
+        .select(["seq", "type"])
+        .where("stream", "=", "account:x")
+        .orderBy("seq")
+        .execute();
+      // Every entry committed, each once, numbered without a gap, and the chain verifies.
+      expect(rows).toHaveLength(80);
+      expect(rows.map((r) => r.seq)).toEqual(Array.from({ length: 80 }, (_, i) => i + 1));
+      expect(new Set(rows.map((r) => r.type)).size).toBe(80);
+      expect(await verifyAuditChain(database.db, "account:x", key)).toBeNull();
+    } finally {
+      for (const node of nodes.slice(1)) await node.close();
+      await database.drop();
+    }
+  });
+
+  concurrencyTest(
+    "queues a writer that lost a race on the chain's lock instead of retrying at once",
+    async () => {
+      const database = await freshDatabase();
+      const [second, third] = [database.openAnother(), database.openAnother()];
+      const entry = (type: string) => ({ type, actor: "test", accountId: "x" });
+      const signal = () => {
+        let fire!: () => void;
+        return { done: new Promise<void>((resolve) => (fire = resolve)), fire: () => fire() };
+      };
+      const [aAppended, aMayCommit, bLocked, bMayCommit] = [signal(), signal(), signal(), signal()];
+      let cPid = 0;
+      const cWaitsOn = async (event: string) => {
+        for (let i = 0; i < 500; i++) {
+          const { rows } = await sql<{ wait_event: string | null }>`
+          select wait_event from pg_stat_activity where pid = ${cPid}`.execute(database.db);
+          if (rows[0]?.wait_event === event) return true;
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+        return false;
+      };
+      try {
+        // A adds seq 1 and keeps it uncommitted; B holds the chain's lock.
+        const a = database.db.transaction().execute(async (tx) => {
+          await appendAudit(tx, "postgres", key, 1, "account:x", entry("a"));
+          aAppended.fire();
+          await aMayCommit.done;
+        });
+        await aAppended.done;
+        const b = second.db.transaction().execute(async (tx) => {
+          await lockKey(tx, "postgres", "audit:account:x");
+          bLocked.fire();
+          await bMayCommit.done;
+        });
+        await bLocked.done;
+        // C reads the chain before A commits, so its seq 1 waits for A's.
+        let cDone = false;
+        const c = third.db
+          .transaction()
+          .execute(async (tx) => {
+            cPid = (await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(tx)).rows[0]!.pid;
+            await appendAudit(tx, "postgres", key, 2, "account:x", entry("c"));
+          })
+          .then(() => {
+            cDone = true;
+          });
+        while (cPid === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+        expect(await cWaitsOn("transactionid")).toBe(true);
+        // A wins the race: C lost it, and now waits for the chain's lock (held by B) before it reads again.
+        aMayCommit.fire();
+        await a;
+        expect(await cWaitsOn("advisory")).toBe(true);
+        expect(cDone).toBe(false);
+        bMayCommit.fire();
+        await Promise.all([b, c]);
+        const rows = await database.db
+          .selectFrom("audit_log")
+          .select(["seq", "type"])
+          .where("stream", "=", "account:x")
+          .orderBy("seq")
+          .execute();
+        expect(rows).toEqual([
+          { seq: 1, type: "a" },
+          { seq: 2, type: "c" },
+        ]);
+        expect(await verifyAuditChain(database.db, "account:x", key)).toBeNull();
+      } finally {
+        aMayCommit.fire();
+        bMayCommit.fire();
+        await second.close();
+        await third.close();
+        await database.drop();
+      }
+    },
+  );
 
   it("refuses a chain forged without the key (recomputed with plain SHA-256)", async () => {
     const database = await freshDatabase();

@@ -115,13 +115,14 @@ export class RecoveryService {
 
   /**
    * Counts one act of `key` if its cap allows it, in one statement (the hot path of every start and
-   * code request), else refuses with `code`. Inside the caller's transaction, under a lock on the key,
-   * so parallel requests on several nodes cannot pass the cap. A window starts at its first act: over
-   * any run of windows no more than `limit` acts per window are counted.
+   * code request), else refuses with `code`. Inside the caller's transaction. Parallel requests on
+   * several nodes cannot pass the cap: the upsert holds the key's row until the transaction ends, and
+   * on PostgreSQL checks the cap against that row's latest version (it waits for a writer of the key,
+   * even of its first row), so no lock is taken before it (that was a round trip of every start). A
+   * window starts at its first act: over any run of windows no more than `limit` acts per window are counted.
    */
   private async countWithinCap(tx: Tx, key: string, limit: number, windowMs: number, code: ErrorCode) {
     const now = this.now();
-    await lockKey(tx, this.platform.dialect, `cap:${key}`);
     if (await countAct(tx, key, now, windowMs, limit)) return;
     const window = await openWindowOf(tx, key, now, windowMs);
     throw this.capped(code, window?.start ?? now, windowMs);
