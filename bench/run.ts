@@ -94,6 +94,7 @@ import {
   runArgon2Limit,
   type SesameSettings,
   startLimit,
+  startScriptNodeFlags,
   startSesame,
   startSesameCluster,
   stopProc,
@@ -138,7 +139,11 @@ const DATABASES: DatabaseKind[] = (() => {
   throw new Error(`BENCH_DATABASE must be sqlite, postgres or both, got "${raw}"`);
 })();
 const JSON_PATH = process.env.BENCH_JSON || null;
-const SERVER_ARGS = (process.env.BENCH_SERVER_ARGS ?? "").split(/\s+/).filter(Boolean);
+// Node's flags of the production start (package.json's start script), then the bench's own.
+const SERVER_ARGS = [
+  ...startScriptNodeFlags(),
+  ...(process.env.BENCH_SERVER_ARGS ?? "").split(/\s+/).filter(Boolean),
+];
 const ALL_SCENARIOS = [
   "baseline",
   "start",

@@ -250,6 +250,16 @@ function sesameEnv(s: SesameSettings): NodeJS.ProcessEnv {
   return env;
 }
 
+/**
+ * The node flags of the production start, read from package.json's start script (`node <flags>
+ * bin/sesame.js serve --demo`), so the bench runs the server as `npm start` does.
+ */
+export function startScriptNodeFlags(): string[] {
+  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
+  const words = String(pkg.scripts.start).split(/\s+/);
+  return words.slice(1, words.indexOf("bin/sesame.js")).filter((word) => word.startsWith("--"));
+}
+
 /** The compiled server, `node [flags] dist/main.js serve`. */
 export function startSesame(s: SesameSettings): Proc {
   return launch("sesame", [...s.nodeArgs, "dist/main.js", "serve"], s.root, sesameEnv(s), s.port);

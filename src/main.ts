@@ -9,6 +9,7 @@ import { type DbHandle, MigrationError, migrateToLatest, openDatabase } from "./
 import { type AuditProblem, auditKey, type ChainHead, verifyAllChains } from "./platform/audit.js";
 import { ManualClock, systemClock } from "./platform/clock.js";
 import { isAppError } from "./platform/errors.js";
+import { tuneHeap } from "./platform/heap.js";
 import { type MessageKey, translator } from "./platform/i18n.js";
 import { serveMetrics } from "./platform/metrics.js";
 import { seedDemo } from "./seed/demo.js";
@@ -241,6 +242,7 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
 
+  if (command === "serve") tuneHeap();
   const config = loadConfig(process.env);
   if (config.database.kind === "sqlite" && config.database.path !== ":memory:")
     mkdirSync(dirname(config.database.path), { recursive: true });
