@@ -28,9 +28,10 @@ const resolve = createRequire(import.meta.url).resolve;
 const zxcvbnModules = {
   core: resolve("@zxcvbn-ts/core"),
   common: resolve("@zxcvbn-ts/language-common"),
-  // Merged in this order, as before: a list of the same name (commonWords, lastnames, wikipedia...)
-  // in a later language replaces the earlier one's.
-  languages: ["en", "fr", "de", "nl-be"].map((language) => resolve(`@zxcvbn-ts/language-${language}`)),
+  languages: ["en", "fr", "de", "nl-be"].map((code) => ({
+    code,
+    path: resolve(`@zxcvbn-ts/language-${code}`),
+  })),
 };
 
 const zxcvbnWorker = new ScoringWorker({
@@ -38,8 +39,11 @@ const zxcvbnWorker = new ScoringWorker({
     const { parentPort, workerData } = require("node:worker_threads");
     const { zxcvbn, zxcvbnOptions } = require(workerData.core);
     const common = require(workerData.common);
+    // Each language's lists under their own names ("commonWords-fr"): the packages share list
+    // names, and merged as they are the last language's lists would replace all the others'.
     const dictionary = { ...common.dictionary };
-    for (const language of workerData.languages) Object.assign(dictionary, require(language).dictionary);
+    for (const { code, path } of workerData.languages)
+      for (const [name, words] of Object.entries(require(path).dictionary)) dictionary[name + "-" + code] = words;
     zxcvbnOptions.setOptions({ graphs: common.adjacencyGraphs, dictionary });
     parentPort.on("message", ({ id, password, personalWords }) => {
       let answer;
