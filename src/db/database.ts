@@ -6,6 +6,7 @@ import { agentsMigrations } from "../agents/migrations/index.js";
 import type { Config, DatabaseTimeouts } from "../config.js";
 import { deskMigrations } from "../desk/migrations/index.js";
 import { mailMigrations } from "../messaging/migrations/index.js";
+import { recoveryMigrations } from "../recovery/migrations/index.js";
 import { timersMigrations } from "../timers/migrations/index.js";
 import { BACKSTOP_CHECKPOINT_PAGES, startCheckpointer, WAL_FILE_LIMIT_BYTES } from "./checkpointer.js";
 import * as m001 from "./migrations/001_foundation.js";
@@ -201,6 +202,7 @@ export const migrations = {
   ...deskMigrations,
   ...agentsMigrations,
   ...mailMigrations,
+  ...recoveryMigrations,
 };
 
 /**

@@ -189,6 +189,23 @@ describe("recovery journey", () => {
     expect((await post(`/api/v1/recovery/${second}/code`, { code: newCode })).statusCode).toBe(200);
   });
 
+  it("voids the recovery's real code when a decoy is asked next, so only the newest code counts", async () => {
+    const id = await start();
+    await chooseEmail(id);
+    const realCode = (await t.lastCodeFor("maria-rosa@gmail.example"))!;
+    // A destination that is not hers: a decoy code row, which must still void the real one.
+    expect((await chooseEmail(id, "someone-else@example.org")).statusCode).toBe(202);
+    const live = await t.database.db
+      .selectFrom("recovery_codes")
+      .select(["code_hash"])
+      .where("recovery_id", "=", id)
+      .where("voided_at", "is", null)
+      .execute();
+    expect(live).toEqual([{ code_hash: null }]);
+    const stale = await post(`/api/v1/recovery/${id}/code`, { code: realCode });
+    expect(stale.json().error.code).toBe("ERR_CODE_SUPERSEDED");
+  });
+
   it("caps codes at 5 per account per hour without locking the account", async () => {
     const id = await start();
     for (let i = 0; i < 5; i++) expect((await chooseEmail(id)).statusCode).toBe(202);

@@ -132,14 +132,25 @@ const voidBeforeNew = prepared(
     db
       .updateTable("recovery_codes")
       .set({ voided_at: now })
-      .where("created_at", ">", since)
       .where("used_at", "is", null)
       .where("voided_at", "is", null)
-      .where((eb) =>
-        eb.or([
-          eb("recovery_id", "=", recoveryId),
-          eb.and([eb("address", "=", address), eb("code_hash", "is not", null)]),
-        ]),
+      // Two index searches: said as one OR, SQLite scanned the whole live-codes index instead.
+      .where("id", "in", (eb) =>
+        eb
+          .selectFrom("recovery_codes")
+          .select("id")
+          .where("recovery_id", "=", recoveryId)
+          .where("created_at", ">", since)
+          .unionAll(
+            eb
+              .selectFrom("recovery_codes")
+              .select("id")
+              .where("address", "=", address)
+              .where("created_at", ">", since)
+              .where("used_at", "is", null)
+              .where("voided_at", "is", null)
+              .where("code_hash", "is not", null),
+          ),
       ),
 );
 
