@@ -140,6 +140,7 @@ const voidBeforeNew = prepared(
           .selectFrom("recovery_codes")
           .select("id")
           .where("recovery_id", "=", recoveryId)
+          .where("voided_at", "is", null)
           .where("created_at", ">", since)
           .unionAll(
             eb

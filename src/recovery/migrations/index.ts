@@ -1,3 +1,3 @@
-import * as m010 from "./010_live_codes_index.js";
+import * as m010 from "./010_live_code_indexes.js";
 
-export const recoveryMigrations = { "010_live_codes_index": m010 };
+export const recoveryMigrations = { "010_live_code_indexes": m010 };
