@@ -71,9 +71,9 @@ const requestSerializer = (request: FastifyRequest) => ({
 const MAX_PARAM_LENGTH = 254 * 9;
 
 /** SQLite commits concurrent use-cases together; PostgreSQL runs each in its own transaction. */
-function transactions({ db, dialect }: DbHandle): Platform["transact"] {
+function transactions({ db, dialect, statementOf }: DbHandle): Platform["transact"] {
   if (dialect === "sqlite") {
-    const group = new GroupCommit(db);
+    const group = new GroupCommit(db, statementOf);
     return (work) => group.run(work);
   }
   return (work) => db.transaction().execute(work);

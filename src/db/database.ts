@@ -13,6 +13,7 @@ import * as m001 from "./migrations/001_foundation.js";
 import * as m002 from "./migrations/002_messaging.js";
 import * as m003 from "./migrations/003_accounts_hardening.js";
 import * as m004 from "./migrations/004_recovery_cases.js";
+import type { StatementOf } from "./prepared.js";
 import type { Database } from "./schema.js";
 
 export type Db = Kysely<Database>;
@@ -24,6 +25,8 @@ export type Dialect = "sqlite" | "postgres";
 export interface DbHandle {
   db: Db;
   dialect: Dialect;
+  /** SQLite: the connection's statements, for transactions that run prepared queries directly. */
+  statementOf?: StatementOf;
   health: DatabaseHealth;
   close(): Promise<void>;
 }
@@ -146,7 +149,9 @@ export function openDatabase(database: Config["database"], options: OpenOptions 
     sqlite.pragma("synchronous = NORMAL");
     sqlite.pragma("foreign_keys = ON");
     sqlite.pragma(`busy_timeout = ${timeouts.statementMs}`);
-    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+    const statements = withStatementCache(sqlite);
+    const statementOf: StatementOf = (text) => statements.prepare(text);
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: statements }) });
     if (!sqlite.memory) {
       sqlite.pragma(`wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
       // The log's file is cut back to this size each time it starts over.
@@ -155,6 +160,7 @@ export function openDatabase(database: Config["database"], options: OpenOptions 
       return {
         db,
         dialect: "sqlite",
+        statementOf,
         health,
         close: async () => {
           await checkpointer.stop();
@@ -162,7 +168,7 @@ export function openDatabase(database: Config["database"], options: OpenOptions 
         },
       };
     }
-    return { db, dialect: "sqlite", health, close: () => db.destroy() };
+    return { db, dialect: "sqlite", statementOf, health, close: () => db.destroy() };
   }
   const { Pool, types } = load("pg") as typeof pg;
   const pool = new Pool({

@@ -4,8 +4,9 @@ import { join } from "node:path";
 import SqliteDatabase from "better-sqlite3";
 import { sql } from "kysely";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type DbHandle, migrateToLatest, openDatabase, type Tx } from "./database.js";
+import { type DbHandle, type Executor, migrateToLatest, openDatabase, type Tx } from "./database.js";
 import { GroupCommit } from "./group-commit.js";
+import { prepared } from "./prepared.js";
 
 // SQLite's group commit, on a database file, watched from a second connection (as another process
 // would see it): what a caller was told is committed must be there, and nothing else.
@@ -89,5 +90,89 @@ describe("group commit (SQLite)", () => {
   it("commits a lone use-case at once", async () => {
     await group.run((tx) => count("alone").execute(tx));
     expect(seen()).toEqual(["alone"]);
+  });
+});
+
+// Prepared queries of an open batch skip Kysely and run on the connection directly: only there.
+describe("group commit (SQLite): prepared queries run directly in its transactions", () => {
+  let dir: string;
+  let handle: DbHandle;
+  let group: GroupCommit;
+  /** The texts the batches ran directly, in order. */
+  let direct: string[];
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), "sesame-direct-"));
+    handle = openDatabase({ kind: "sqlite", path: join(dir, "db.sqlite") });
+    await migrateToLatest(handle.db);
+    direct = [];
+    group = new GroupCommit(handle.db, (text) => {
+      direct.push(text);
+      return handle.statementOf!(text);
+    });
+  });
+  afterEach(async () => {
+    await handle.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const insert = prepared((db: Executor, key: string, start: number) =>
+    db.insertInto("cap_counters").values({ key, window_start: start, count: 1 }),
+  );
+  const find = prepared((db: Executor, key: string) =>
+    db.selectFrom("cap_counters").select(["key", "window_start", "count"]).where("key", "=", key),
+  );
+  const findOutside = prepared((db: Executor, key: string) =>
+    db.selectFrom("cap_counters").select("key").where("key", "=", key),
+  );
+  const bump = prepared((db: Executor, start: number) =>
+    db
+      .updateTable("cap_counters")
+      .set((eb) => ({ count: eb("count", "+", 1) }))
+      .where("window_start", ">=", start),
+  );
+
+  it("answers as Kysely does, in a batch and alone", async () => {
+    const through = async (tx: Executor) => {
+      await insert(tx, "a", 10);
+      await insert(tx, "b", 20);
+      const updated = await bump(tx, 15);
+      return { updated: updated.numAffectedRows, rows: (await find(tx, "b")).rows };
+    };
+    const [one, two] = await Promise.all([group.run(through), group.run(async () => "second")]);
+    expect(two).toBe("second");
+    expect(one).toEqual({ updated: 1n, rows: [{ key: "b", window_start: 20, count: 2 }] });
+    expect(direct.some((text) => text.startsWith("savepoint"))).toBe(true);
+    expect(direct.filter((text) => text.startsWith("insert into"))).toHaveLength(2);
+    // The same queries through Kysely, outside any batch, see the same.
+    expect((await find(handle.db, "b")).rows).toEqual([{ key: "b", window_start: 20, count: 2 }]);
+
+    const alone = await group.run((tx) => find(tx, "a"));
+    expect(alone.rows).toEqual([{ key: "a", window_start: 10, count: 1 }]);
+  });
+
+  it("never runs a query of the database itself inside an open batch", async () => {
+    let outside: Promise<unknown> | undefined;
+    const failed = group.run(async (tx) => {
+      await insert(tx, "ghost", 1);
+      // Another request's read while this use-case is open, before it is rolled back: inside the
+      // transaction it would see the row that never exists.
+      outside = findOutside(handle.db, "ghost");
+      throw new Error("refused after writing");
+    });
+    await expect(failed).rejects.toThrow("refused after writing");
+    expect(((await outside) as { rows: unknown[] }).rows).toEqual([]);
+    expect(direct.some((text) => text.includes('select "key" from'))).toBe(false);
+  });
+
+  it("refuses a query on a transaction after its commit, as Kysely does", async () => {
+    let kept: Tx | undefined;
+    await group.run(async (tx) => {
+      kept = tx;
+      await insert(tx, "k", 1);
+    });
+    const before = direct.length;
+    await expect(find(kept!, "k")).rejects.toThrow(/committed|rolled back/);
+    expect(direct).toHaveLength(before);
   });
 });

@@ -1,5 +1,6 @@
-import { CompiledQuery } from "kysely";
-import type { Db, Tx } from "./database.js";
+import { sql } from "kysely";
+import type { Db, Executor, Tx } from "./database.js";
+import { prepared, type StatementOf, withDirectStatements } from "./prepared.js";
 
 interface Pending {
   work: (tx: Tx) => Promise<unknown>;
@@ -9,9 +10,9 @@ interface Pending {
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
-const SAVEPOINT = CompiledQuery.raw("savepoint use_case");
-const RELEASE = CompiledQuery.raw("release use_case");
-const ROLLBACK_TO = CompiledQuery.raw("rollback to use_case");
+const savepoint = prepared((_db: Executor) => sql`savepoint use_case`);
+const release = prepared((_db: Executor) => sql`release use_case`);
+const rollbackTo = prepared((_db: Executor) => sql`rollback to use_case`);
 
 /**
  * Group commit for SQLite: the use-case transactions that arrive while one commit is under way are
@@ -32,6 +33,8 @@ export class GroupCommit {
 
   constructor(
     private readonly db: Db,
+    /** The connection's statements: prepared queries of the batch then run on it directly. */
+    private readonly statementOf?: StatementOf,
     /** Bounds the wait of the last use-case of a batch behind the others. */
     private readonly maxBatch = 64,
   ) {}
@@ -66,7 +69,7 @@ export class GroupCommit {
 
   private async runAlone(item: Pending): Promise<void> {
     try {
-      item.resolve(await this.db.transaction().execute(item.work));
+      item.resolve(await this.db.transaction().execute((tx) => this.direct(tx, () => item.work(tx))));
     } catch (error) {
       item.reject(error);
     }
@@ -77,20 +80,7 @@ export class GroupCommit {
     try {
       const tx = await this.db.startTransaction().execute();
       try {
-        for (const item of batch) {
-          await tx.executeQuery(SAVEPOINT);
-          try {
-            const value = await item.work(tx);
-            await tx.executeQuery(RELEASE);
-            outcomes.push({ ok: true, value });
-          } catch (error) {
-            // If SQLite already rolled the whole transaction back (disk full, I/O error), this
-            // throws too, and the batch fails as a whole below.
-            await tx.executeQuery(ROLLBACK_TO);
-            await tx.executeQuery(RELEASE);
-            outcomes.push({ ok: false, error });
-          }
-        }
+        await this.direct(tx, () => this.runEach(tx, batch, outcomes));
         await tx.commit().execute();
       } catch (error) {
         await tx
@@ -108,5 +98,26 @@ export class GroupCommit {
       if (outcome.ok) item.resolve(outcome.value);
       else item.reject(outcome.error);
     });
+  }
+
+  private direct<T>(tx: Tx, work: () => Promise<T>): Promise<T> {
+    return this.statementOf ? withDirectStatements(tx, this.statementOf, work) : work();
+  }
+
+  private async runEach(tx: Tx, batch: Pending[], outcomes: Outcome[]): Promise<void> {
+    for (const item of batch) {
+      await savepoint(tx);
+      try {
+        const value = await item.work(tx);
+        await release(tx);
+        outcomes.push({ ok: true, value });
+      } catch (error) {
+        // If SQLite already rolled the whole transaction back (disk full, I/O error), this
+        // throws too, and the batch fails as a whole below.
+        await rollbackTo(tx);
+        await release(tx);
+        outcomes.push({ ok: false, error });
+      }
+    }
   }
 }

@@ -24,8 +24,23 @@ const pick = (alphabet: string, length: number): string => {
 /** A case reference such as SES-7K2M-9QXD: short enough to dictate, 30^8 possibilities. */
 export const newCaseRef = (): string => `SES-${pick(REF_ALPHABET, 4)}-${pick(REF_ALPHABET, 4)}`;
 
+// Lower case only: they sort alike bytewise (SQLite) and in a locale's collation (PostgreSQL's).
+const TIME_LETTERS = "abcdefghijkmnopqrstuvwxyz";
+
+/** `ms` as 9 letters of TIME_LETTERS that sort as the numbers do (25^9 ms reach the year 2090). */
+const timeLetters = (ms: number): string => {
+  let out = "";
+  for (let i = 0, rest = ms; i < 9; i++, rest = Math.floor(rest / TIME_LETTERS.length))
+    out = TIME_LETTERS[rest % TIME_LETTERS.length] + out;
+  return out;
+};
+
 /**
- * Identifier of a recovery attempt, letters only (~135 bits): it appears in mail links, and a
- * letters-only id can never be mistaken for the 6-digit code beside it.
+ * Identifier of a recovery attempt, letters only: it appears in mail links, and a letters-only id
+ * can never be mistaken for the 6-digit code beside it. Its last 24 letters are random (~135 bits)
+ * and make it a capability; the 9 before them are its start millisecond, so recoveries started
+ * together share a page of the id index instead of taking one page each, and every page a commit
+ * touches is written to the log. The time tells nothing to whoever holds the id: she started the
+ * recovery, or holds its mail, which carries its date.
  */
-export const newRecoveryId = (): string => `rc_${pick(LETTERS, 24)}`;
+export const newRecoveryId = (now = Date.now()): string => `rc_${timeLetters(now)}${pick(LETTERS, 24)}`;

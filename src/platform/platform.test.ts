@@ -92,7 +92,17 @@ describe("secrets and ids", () => {
     const refs = new Set(Array.from({ length: 500 }, newCaseRef));
     expect(refs.size).toBe(500);
     for (const ref of refs) expect(ref).toMatch(/^SES-[2-9A-HJKMNP-TV-Z]{4}-[2-9A-HJKMNP-TV-Z]{4}$/);
-    expect(newRecoveryId()).toMatch(/^rc_[a-zA-Z]{24}$/);
+    expect(newRecoveryId()).toMatch(/^rc_[a-z]{9}[a-zA-Z]{24}$/);
+  });
+
+  it("makes recovery ids that sort as they were started, random after their time", () => {
+    // Every value of each of the time's last letters, across years.
+    const times = Array.from({ length: 3000 }, (_, i) => 1_700_000_000_000 + i * 7_919 + i * i * 104_729);
+    const ids = times.map((ms) => newRecoveryId(ms));
+    expect([...ids].sort()).toEqual(ids);
+    const sameMs = new Set(Array.from({ length: 500 }, () => newRecoveryId(1_800_000_000_000)));
+    expect(sameMs.size).toBe(500);
+    for (const id of sameMs) expect(id.slice(0, 12)).toBe(newRecoveryId(1_800_000_000_000).slice(0, 12));
   });
 });
 
