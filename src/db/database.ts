@@ -13,7 +13,7 @@ import * as m001 from "./migrations/001_foundation.js";
 import * as m002 from "./migrations/002_messaging.js";
 import * as m003 from "./migrations/003_accounts_hardening.js";
 import * as m004 from "./migrations/004_recovery_cases.js";
-import type { StatementOf } from "./prepared.js";
+import { directWhenIdle, type StatementOf } from "./prepared.js";
 import type { Database } from "./schema.js";
 
 export type Db = Kysely<Database>;
@@ -152,6 +152,7 @@ export function openDatabase(database: Config["database"], options: OpenOptions 
     const statements = withStatementCache(sqlite);
     const statementOf: StatementOf = (text) => statements.prepare(text);
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: statements }) });
+    directWhenIdle(db, statementOf, () => sqlite.inTransaction);
     if (!sqlite.memory) {
       sqlite.pragma(`wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
       // The log's file is cut back to this size each time it starts over.

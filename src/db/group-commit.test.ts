@@ -6,7 +6,7 @@ import { sql } from "kysely";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type DbHandle, type Executor, migrateToLatest, openDatabase, type Tx } from "./database.js";
 import { GroupCommit } from "./group-commit.js";
-import { prepared } from "./prepared.js";
+import { prepared, runsDirectly } from "./prepared.js";
 
 // SQLite's group commit, on a database file, watched from a second connection (as another process
 // would see it): what a caller was told is committed must be there, and nothing else.
@@ -162,7 +162,22 @@ describe("group commit (SQLite): prepared queries run directly in its transactio
     });
     await expect(failed).rejects.toThrow("refused after writing");
     expect(((await outside) as { rows: unknown[] }).rows).toEqual([]);
-    expect(direct.some((text) => text.includes('select "key" from'))).toBe(false);
+  });
+
+  it("runs queries of the database itself directly only while no transaction is open", async () => {
+    expect(runsDirectly(handle.db)).toBe(true);
+    const seen = await group.run(async (tx) => {
+      await insert(tx, "k", 1);
+      return { tx: runsDirectly(tx), db: runsDirectly(handle.db) };
+    });
+    expect(seen).toEqual({ tx: true, db: false });
+    expect(runsDirectly(handle.db)).toBe(true);
+    // A transaction Kysely opened by itself is not marked: its queries go through Kysely.
+    await handle.db.transaction().execute(async (tx) => {
+      await insert(tx, "other", 1);
+      expect([runsDirectly(tx), runsDirectly(handle.db)]).toEqual([false, false]);
+    });
+    expect((await findOutside(handle.db, "other")).rows).toEqual([{ key: "other" }]);
   });
 
   it("refuses a query on a transaction after its commit, as Kysely does", async () => {

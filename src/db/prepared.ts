@@ -1,20 +1,28 @@
 import type { Statement } from "better-sqlite3";
 import type { Compilable, CompiledQuery, Insertable, QueryResult, RawBuilder } from "kysely";
-import type { Executor, Tx } from "./database.js";
+import type { Db, Executor, Tx } from "./database.js";
 import type { Database } from "./schema.js";
 
 /** A SQLite connection's prepared statement for a text (from its statement cache). */
 export type StatementOf = (sql: string) => Statement;
 
 /**
- * The SQLite transactions open right now that let prepared queries skip Kysely: each holds its
- * connection until it ends, and better-sqlite3 runs a statement in one synchronous call, so running
- * it on the connection directly is what Kysely does, without its per-statement connection lock,
- * executor and promises (a third of what a recovery start allocated; the garbage collector was
- * 15% of the server's time). Only the code that opened a transaction marks it, and unmarks it
- * before its commit or rollback: a query on it after that goes through Kysely, which refuses it.
+ * On SQLite, prepared queries skip Kysely where that changes nothing: better-sqlite3 runs a
+ * statement in one synchronous call on the one connection, which is what Kysely does too, after its
+ * per-statement connection lock, executor and promises (a third of what a recovery start allocated;
+ * the garbage collector was 15% of the server's time). They run directly
+ * - on a transaction that its opener marked open (the group commit's): it holds the connection, and
+ *   is unmarked before its commit or rollback, so a query on it afterwards goes through Kysely,
+ *   which refuses it;
+ * - on the database itself while no transaction is open on the connection; inside one, it would
+ *   join that transaction, so it waits for the connection through Kysely instead.
  */
 const openOnSqlite = new WeakMap<Tx, StatementOf>();
+const sqliteDatabases = new WeakMap<Db, { statementOf: StatementOf; inTransaction: () => boolean }>();
+
+export function directWhenIdle(db: Db, statementOf: StatementOf, inTransaction: () => boolean): void {
+  sqliteDatabases.set(db, { statementOf, inTransaction });
+}
 
 export async function withDirectStatements<T>(tx: Tx, statementOf: StatementOf, work: () => Promise<T>) {
   openOnSqlite.set(tx, statementOf);
@@ -23,6 +31,15 @@ export async function withDirectStatements<T>(tx: Tx, statementOf: StatementOf, 
   } finally {
     openOnSqlite.delete(tx);
   }
+}
+
+/** Whether a prepared query on `db` runs directly on the SQLite connection now. */
+export const runsDirectly = (db: Executor): boolean => directStatements(db) !== undefined;
+
+function directStatements(db: Executor): StatementOf | undefined {
+  if (db.isTransaction) return openOnSqlite.get(db as Tx);
+  const sqlite = sqliteDatabases.get(db as Db);
+  return sqlite && !sqlite.inTransaction() ? sqlite.statementOf : undefined;
 }
 
 /** What Kysely's SQLite driver answers for a statement, without the detour. */
@@ -76,7 +93,7 @@ function runner<R>(arity: number, build: Build) {
     const parameters = template.sources.map((source, i) =>
       source < 0 ? template.constants[i] : args[source],
     );
-    const statementOf = openOnSqlite.get(db as Tx);
+    const statementOf = directStatements(db);
     if (statementOf) return runDirect<R>(statementOf(template.sql), parameters);
     return db.executeQuery<R>({
       sql: template.sql,
