@@ -87,6 +87,12 @@ describe("group commit (SQLite)", () => {
     expect(seen()).toEqual(["after"]);
   });
 
+  it("keeps each use-case's savepoint journal in memory, never in a temporary file", async () => {
+    // Past 64 KiB a sub-journal spilled to a file: every page a use-case changed was written twice.
+    const { rows } = await sql<{ temp_store: number }>`pragma temp_store`.execute(handle.db);
+    expect(rows).toEqual([{ temp_store: 2 }]);
+  });
+
   it("commits a lone use-case at once", async () => {
     await group.run((tx) => count("alone").execute(tx));
     expect(seen()).toEqual(["alone"]);
