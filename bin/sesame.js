@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=4
+#!/usr/bin/env -S node --max-semi-space-size=2
 // The `sesame` command. Runs the compiled CLI from dist/ (built by `npm install` and `npm start`)
 // when it is up to date with src/; otherwise (never built, or sources edited since) it runs the
 // TypeScript sources through tsx, so the command never runs stale code.

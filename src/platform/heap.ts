@@ -14,8 +14,9 @@ export const HEAP_GROWING_PERCENT = 30;
  * collection, so setting it at start-up works for every way the server is started (`npm start`,
  * `sesame serve`, `node dist/main.js serve`). The young generation is sized when the process
  * starts, so its flag is on the command lines (package.json's start script, bin/sesame.js):
- * `--max-semi-space-size=4` (MiB; V8's default is 16) took 10 MiB off the resident memory under a
- * flood of recovery starts, and the bench measured the same throughput (docs/benchmarks.md).
+ * `--max-semi-space-size=2` (MiB; V8's default is 16) took 15 MiB off the resident memory under a
+ * flood of recovery starts; since the hot statements allocate little (src/db/prepared.ts), the
+ * smaller young generation costs no throughput the bench can measure (docs/benchmarks.md).
  */
 export function tuneHeap(execArgv: readonly string[] = process.execArgv): boolean {
   if (execArgv.some((arg) => /^--heap[-_]growing[-_]percent\b/.test(arg))) return false;
