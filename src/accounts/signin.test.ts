@@ -157,6 +157,16 @@ describe("the brute_force throttle", () => {
     expect((await signin(STRONG_PASSWORD, stolen)).statusCode).toBe(423);
   });
 
+  it("starts a known device's count afresh when its owner signs in from it", async () => {
+    const laptop = (await signin(STRONG_PASSWORD)).json().deviceId as string;
+    for (let i = 0; i < 29; i++) expect((await signin(`typo-${i}`, laptop)).statusCode).toBe(401);
+    expect((await signin(STRONG_PASSWORD, laptop)).statusCode).toBe(200);
+    // 29 more typos: with the old count the 30th failure would have made the laptop a stranger.
+    for (let i = 0; i < 29; i++) expect((await signin(`typo-again-${i}`, laptop)).statusCode).toBe(401);
+    expect(await auditTypes()).not.toContain("device.forgotten");
+    expect((await signin(STRONG_PASSWORD, laptop)).statusCode).toBe(200);
+  });
+
   it("counts integrations' signin_failed events of a known device on the device", async () => {
     const imap = (await signin(STRONG_PASSWORD)).json().deviceId as string;
     for (let i = 0; i < 15; i++)

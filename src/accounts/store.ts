@@ -1,6 +1,6 @@
 import { sql } from "kysely";
 import type { Dialect, Executor } from "../db/database.js";
-import { prepared } from "../db/prepared.js";
+import { prepared, preparedInsert } from "../db/prepared.js";
 import type { AccountsTable, AlternatesTable, SigninThrottleTable } from "../db/schema.js";
 
 /** The accounts feature's SQL: the only place that knows its tables. */
@@ -24,19 +24,35 @@ export const lockAccountRow = (tx: Executor, dialect: Dialect, id: string) =>
     .$if(dialect === "postgres", (qb) => qb.forUpdate())
     .executeTakeFirstOrThrow();
 
+const accountByAddressForUpdate = prepared((db: Executor, address: string) =>
+  db.selectFrom("accounts").selectAll().where("address", "=", address).forUpdate(),
+);
 /** The same, found by address: undefined (after the same query) when no account has it. */
-export const lockAccountRowByAddress = (tx: Executor, dialect: Dialect, address: string) =>
-  tx
-    .selectFrom("accounts")
-    .selectAll()
-    .where("address", "=", address)
-    .$if(dialect === "postgres", (qb) => qb.forUpdate())
-    .executeTakeFirst();
+export const lockAccountRowByAddress = async (tx: Executor, dialect: Dialect, address: string) =>
+  (await (dialect === "postgres" ? accountByAddressForUpdate : accountByAddress)(tx, address)).rows[0];
 
 const throttleOf = prepared((db: Executor, keyHash: string) =>
   db.selectFrom("signin_throttle").selectAll().where("key_hash", "=", keyHash),
 );
+const throttleForUpdate = prepared((db: Executor, keyHash: string) =>
+  db.selectFrom("signin_throttle").selectAll().where("key_hash", "=", keyHash).forUpdate(),
+);
 export const findThrottle = async (db: Executor, keyHash: string) => (await throttleOf(db, keyHash)).rows[0];
+
+const insertThrottle = prepared((db: Executor, keyHash: string, now: number) =>
+  db
+    .insertInto("signin_throttle")
+    .values({
+      key_hash: keyHash,
+      failures: 0,
+      window_start: null,
+      level: 0,
+      locked_since: null,
+      locked_until: null,
+      updated_at: now,
+    })
+    .onConflict((oc) => oc.column("key_hash").doNothing()),
+);
 
 /**
  * The throttle row of a key, created when missing and held until the transaction ends, so that
@@ -49,25 +65,10 @@ export async function lockThrottleRow(
   keyHash: string,
   now: number,
 ): Promise<SigninThrottleTable> {
-  await tx
-    .insertInto("signin_throttle")
-    .values({
-      key_hash: keyHash,
-      failures: 0,
-      window_start: null,
-      level: 0,
-      locked_since: null,
-      locked_until: null,
-      updated_at: now,
-    })
-    .onConflict((oc) => oc.column("key_hash").doNothing())
-    .execute();
-  return tx
-    .selectFrom("signin_throttle")
-    .selectAll()
-    .where("key_hash", "=", keyHash)
-    .$if(dialect === "postgres", (qb) => qb.forUpdate())
-    .executeTakeFirstOrThrow();
+  await insertThrottle(tx, keyHash, now);
+  const row = (await (dialect === "postgres" ? throttleForUpdate : throttleOf)(tx, keyHash)).rows[0];
+  if (!row) throw new Error("signin_throttle: the row just made is missing");
+  return row;
 }
 
 export const updateThrottle = (
@@ -76,8 +77,9 @@ export const updateThrottle = (
   changes: Partial<Omit<SigninThrottleTable, "key_hash">>,
 ) => tx.updateTable("signin_throttle").set(changes).where("key_hash", "=", keyHash).execute();
 
-export const deleteThrottle = (tx: Executor, keyHash: string) =>
-  tx.deleteFrom("signin_throttle").where("key_hash", "=", keyHash).execute();
+export const deleteThrottle = prepared((tx: Executor, keyHash: string) =>
+  tx.deleteFrom("signin_throttle").where("key_hash", "=", keyHash),
+);
 
 export const insertAccount = (db: Executor, row: AccountsTable) =>
   db.insertInto("accounts").values(row).execute();
@@ -113,13 +115,15 @@ const alternatesOfAccount = prepared((db: Executor, accountId: string) =>
 export const alternatesOf = async (db: Executor, accountId: string) =>
   (await alternatesOfAccount(db, accountId)).rows;
 
-export const findKnownDevice = (db: Executor, accountId: string, deviceHash: string) =>
+const knownDevice = prepared((db: Executor, accountId: string, deviceHash: string) =>
   db
     .selectFrom("known_devices")
     .selectAll()
     .where("account_id", "=", accountId)
-    .where("device_hash", "=", deviceHash)
-    .executeTakeFirst();
+    .where("device_hash", "=", deviceHash),
+);
+export const findKnownDevice = async (db: Executor, accountId: string, deviceHash: string) =>
+  (await knownDevice(db, accountId, deviceHash)).rows[0];
 
 /** Devices an account knows at most: the ones seen longest ago are forgotten first. */
 export const KNOWN_DEVICES_PER_ACCOUNT = 20;
@@ -128,17 +132,31 @@ export const KNOWN_DEVICES_PER_ACCOUNT = 20;
  * Known from now on (or still), with its failure count back to zero. A client that never sends its
  * id back gets a new one at each sign-in, so the list is capped.
  */
-export async function rememberDevice(db: Executor, accountId: string, deviceHash: string, now: number) {
-  const fresh = { last_seen_at: now, failed_signins: 0, failed_window_start: null };
-  await db
+const seenDevice = prepared((db: Executor, accountId: string, deviceHash: string, now: number) =>
+  db
     .insertInto("known_devices")
-    .values({ account_id: accountId, device_hash: deviceHash, first_seen_at: now, ...fresh })
-    .onConflict((oc) => oc.columns(["account_id", "device_hash"]).doUpdateSet(fresh))
-    .execute();
-  await db
+    .values({
+      account_id: accountId,
+      device_hash: deviceHash,
+      first_seen_at: now,
+      last_seen_at: now,
+      failed_signins: 0,
+      failed_window_start: null,
+    })
+    .onConflict((oc) =>
+      oc.columns(["account_id", "device_hash"]).doUpdateSet((eb) => ({
+        last_seen_at: eb.ref("excluded.last_seen_at"),
+        failed_signins: 0,
+        failed_window_start: null,
+      })),
+    ),
+);
+// The limit is written in the SQL: SQLite runs `limit ?` several times slower.
+const pruneDevices = prepared((db: Executor, accountId: string, keptHash: string) =>
+  db
     .deleteFrom("known_devices")
     .where("account_id", "=", accountId)
-    .where("device_hash", "!=", deviceHash)
+    .where("device_hash", "!=", keptHash)
     .where("device_hash", "not in", (eb) =>
       eb
         .selectFrom("known_devices")
@@ -146,9 +164,12 @@ export async function rememberDevice(db: Executor, accountId: string, deviceHash
         .where("account_id", "=", accountId)
         .orderBy("last_seen_at", "desc")
         .orderBy("first_seen_at", "desc")
-        .limit(KNOWN_DEVICES_PER_ACCOUNT),
-    )
-    .execute();
+        .limit(sql.lit(KNOWN_DEVICES_PER_ACCOUNT)),
+    ),
+);
+export async function rememberDevice(db: Executor, accountId: string, deviceHash: string, now: number) {
+  await seenDevice(db, accountId, deviceHash, now);
+  await pruneDevices(db, accountId, deviceHash);
 }
 
 export const updateKnownDevice = (
@@ -213,6 +234,15 @@ export const previousPasswordHashes = async (db: Executor, accountId: string): P
       .execute()
   ).map((row) => row.password_hash);
 
+const insertSessionRow = preparedInsert("sessions", [
+  "id",
+  "account_id",
+  "token_hash",
+  "device_hash",
+  "created_at",
+  "expires_at",
+  "revoked_at",
+]);
 export const insertSession = (
   db: Executor,
   row: {
@@ -223,11 +253,7 @@ export const insertSession = (
     created_at: number;
     expires_at: number;
   },
-) =>
-  db
-    .insertInto("sessions")
-    .values({ ...row, revoked_at: null })
-    .execute();
+) => insertSessionRow(db, { ...row, revoked_at: null });
 
 export const findLiveSession = (db: Executor, tokenHash: string, now: number) =>
   db
