@@ -128,10 +128,6 @@ export const findKnownDevice = async (db: Executor, accountId: string, deviceHas
 /** Devices an account knows at most: the ones seen longest ago are forgotten first. */
 export const KNOWN_DEVICES_PER_ACCOUNT = 20;
 
-/**
- * Known from now on (or still), with its failure count back to zero. A client that never sends its
- * id back gets a new one at each sign-in, so the list is capped.
- */
 const seenDevice = prepared((db: Executor, accountId: string, deviceHash: string, now: number) =>
   db
     .insertInto("known_devices")
@@ -167,6 +163,10 @@ const pruneDevices = prepared((db: Executor, accountId: string, keptHash: string
         .limit(sql.lit(KNOWN_DEVICES_PER_ACCOUNT)),
     ),
 );
+/**
+ * Known from now on (or still), with its failure count back to zero. A client that never sends its
+ * id back gets a new one at each sign-in, so the list is capped.
+ */
 export async function rememberDevice(db: Executor, accountId: string, deviceHash: string, now: number) {
   await seenDevice(db, accountId, deviceHash, now);
   await pruneDevices(db, accountId, deviceHash);
