@@ -46,6 +46,22 @@ const lastLinkToken = async (recipient = BACKUP) => {
 const accountStatus = async (address = maria.address) =>
   (await t.server.inject({ url: `/api/v1/accounts/${address}`, headers: auth })).json();
 
+/**
+ * Either the new code came first and voided hers, or her confirmed step stands: the recovery still
+ * waits for her password, behind her token (a second password step would only say "same password").
+ */
+async function expectStepStands(id: string, typed: { statusCode: number }, undo: { statusCode: number }) {
+  if (typed.statusCode !== 200) return expect(undo.statusCode).toBe(202);
+  expect(undo.statusCode).toBe(409);
+  const recovery = await t.database.db
+    .selectFrom("recoveries")
+    .select(["state", "password_token_hash"])
+    .where("id", "=", id)
+    .executeTakeFirstOrThrow();
+  expect(recovery.state).toBe("set_password");
+  expect(recovery.password_token_hash).not.toBeNull();
+}
+
 /** Other server nodes on the same database, each with its own connection pool. */
 async function otherNodes(count: number, options?: OpenOptions) {
   const nodes = [];
@@ -128,6 +144,43 @@ describe("only the person who confirmed the code sets the password", () => {
     await typeCode(later, await t.lastCodeFor(BACKUP));
     t.clock.advance(31 * 60_000);
     expect((await choose(later)).statusCode).toBe(202);
+  });
+
+  it("lets no new code asked at the same moment undo a confirmed step", async () => {
+    t = await testApp();
+    await createLockedMaria(t);
+    const askNew = (id: string) => choose(id, "decoy@evil.example", "203.0.113.9");
+    for (const codeFirst of [true, false]) {
+      const id = await start();
+      await choose(id);
+      const code = await t.lastCodeFor(BACKUP);
+      // The new code's request reads the recovery while the right code is being confirmed.
+      const [typed, undo] = codeFirst
+        ? await Promise.all([typeCode(id, code), askNew(id)])
+        : await Promise.all([askNew(id), typeCode(id, code)]).then(([u, c]) => [c, u] as const);
+      await expectStepStands(id, typed, undo);
+    }
+  });
+
+  concurrencyTest("lets no new code asked from another node undo a confirmed step", async () => {
+    t = await testApp();
+    await createLockedMaria(t);
+    const [, other] = await otherNodes(1);
+    for (let round = 0; round < 5; round++) {
+      const id = await start();
+      await choose(id);
+      const code = await t.lastCodeFor(BACKUP);
+      const [typed, undo] = await Promise.all([
+        typeCode(id, code),
+        other!.server.inject({
+          method: "POST",
+          url: `/api/v1/recovery/${id}/channel`,
+          payload: { kind: "email", value: "decoy@evil.example" },
+          remoteAddress: "203.0.113.9",
+        }),
+      ]);
+      await expectStepStands(id, typed, undo);
+    }
   });
 
   it("answers the second of two simultaneous right codes with 409 ERR_RECOVERY_STEP", async () => {

@@ -279,7 +279,9 @@ export class RecoveryService {
         voided_at: null,
         link_token_hash: linkToken ? this.linkTokenHash(linkToken) : null,
       });
-      await store.awaitCode(tx, id);
+      // Checked again where it changes: a code confirmed since the read above stands.
+      if (!(await store.awaitCode(tx, id, now - PASSWORD_STEP_TTL_MS)))
+        throw new AppError("ERR_RECOVERY_STEP");
       const link = `${this.platform.config.publicUrl}/recover/link?token=${linkToken ?? randomToken(32)}&lang=${mailLocale}`;
       await notify(tx, this.platform, {
         to: { kind, value: match?.value ?? "" },

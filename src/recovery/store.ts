@@ -30,13 +30,22 @@ const recoveryById = prepared((db: Executor, id: string) =>
 );
 export const findRecovery = async (db: Executor, id: string) => (await recoveryById(db, id)).rows[0];
 
-/** A new code was sent: the recovery waits for it (a confirmed step before it is undone). */
-export const awaitCode = prepared((db: Executor, id: string) =>
+const awaitCodeUnlessConfirmed = prepared((db: Executor, id: string, confirmedSince: number) =>
   db
     .updateTable("recoveries")
     .set({ state: "enter_code", verified_at: null, password_token_hash: null })
-    .where("id", "=", id),
+    .where("id", "=", id)
+    .where("state", "!=", "done")
+    .where((eb) => eb.or([eb("state", "!=", "set_password"), eb("verified_at", "<", confirmedSince)])),
 );
+
+/**
+ * A new code was sent: the recovery waits for it. Refused (false) when it is done, or its code was
+ * confirmed at `confirmedSince` or later: checked in the statement that changes it, so a
+ * confirmation committed a moment before is never undone.
+ */
+export const awaitCode = async (db: Executor, id: string, confirmedSince: number) =>
+  (await awaitCodeUnlessConfirmed(db, id, confirmedSince)).numAffectedRows === 1n;
 
 export const updateRecovery = (db: Executor, id: string, changes: Partial<RecoveriesTable>) =>
   db.updateTable("recoveries").set(changes).where("id", "=", id).execute();
