@@ -54,8 +54,8 @@ export const concurrencyTest: typeof it = (
 
 /**
  * Migrated PostgreSQL schemas this worker can hand out again: emptied and renamed when their test
- * is done instead of dropped. Migrating a schema takes about 250 ms, half of it Kysely's migrator reading the
- * catalogue; emptying one takes a few.
+ * is done instead of dropped. Migrating a schema takes about 250 ms, half of it Kysely's migrator
+ * reading the catalogue; emptying one takes a few.
  */
 const spareSchemas: string[] = [];
 
