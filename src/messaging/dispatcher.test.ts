@@ -102,6 +102,26 @@ describe("outbox dispatch", () => {
     expect(all.every((r) => r.body === "")).toBe(true);
   });
 
+  it("forgets the body of a message that left, keeps the one captured for the development mailbox", async () => {
+    const { database, clock } = await setup(2);
+    await dispatcherOn(database, clock, new RecordingTransport()).drain();
+    const sent = await rows(database);
+    expect(sent.map((r) => [r.status, r.attempts, r.body])).toEqual([
+      ["sent", 1, ""],
+      ["sent", 1, ""],
+    ]);
+    expect(sent.every((r) => r.sent_at === clock.now() && r.claimed_until === null)).toBe(true);
+
+    await queue(database, clock, 2, 2);
+    await dispatcherOn(database, clock, { captured: true, send: async () => {} }).drain();
+    const captured = (await rows(database)).slice(2);
+    expect(captured.map((r) => [r.status, r.attempts])).toEqual([
+      ["sent", 1],
+      ["sent", 1],
+    ]);
+    expect(captured.map((r) => secrets.unseal(r.body))).toEqual(["message 2", "message 3"]);
+  });
+
   it("gives up after the last attempt, and the message given up on forgets its body", async () => {
     const { database, clock } = await setup(1);
     const dispatcher = dispatcherOn(database, clock, downTransport);

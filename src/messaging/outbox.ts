@@ -189,22 +189,25 @@ export async function claimDueMessages(tx: Executor, dialect: Dialect, clock: Cl
   return rows;
 }
 
+const markSentKeepingBody = prepared((db: Executor, id: string, now: number) =>
+  db
+    .updateTable("outbox")
+    .set({ status: "sent", sent_at: now, claimed_until: null, attempts: sql`attempts + 1` })
+    .where("id", "=", id),
+);
+const markSentForgettingBody = prepared((db: Executor, id: string, now: number) =>
+  db
+    .updateTable("outbox")
+    .set({ status: "sent", sent_at: now, claimed_until: null, attempts: sql`attempts + 1`, body: "" })
+    .where("id", "=", id),
+);
+
 /**
  * Delivered. A message that really left (not one kept for the development mailbox) loses its body:
  * a code has no business staying in the database once it is on its way.
  */
 export async function markSent(db: Executor, id: string, now: number, forgetBody: boolean): Promise<void> {
-  await db
-    .updateTable("outbox")
-    .set({
-      status: "sent",
-      sent_at: now,
-      claimed_until: null,
-      attempts: sql`attempts + 1`,
-      ...(forgetBody ? { body: "" } : {}),
-    })
-    .where("id", "=", id)
-    .execute();
+  await (forgetBody ? markSentForgettingBody : markSentKeepingBody)(db, id, now);
 }
 
 /**
@@ -228,6 +231,13 @@ export async function markFailed(db: Executor, row: OutboxRow, now: number, erro
     .execute();
 }
 
+const settleUnsent = prepared((db: Executor, id: string, status: "failed" | "voided", reason: string) =>
+  db
+    .updateTable("outbox")
+    .set({ status, body: "", claimed_until: null, last_error: reason })
+    .where("id", "=", id),
+);
+
 /** Never to be sent (a body that does not open, or a code no longer live): settled at once, body forgotten. */
 export async function markNotSent(
   db: Executor,
@@ -235,20 +245,16 @@ export async function markNotSent(
   status: "failed" | "voided",
   reason: string,
 ): Promise<void> {
-  await db
-    .updateTable("outbox")
-    .set({ status, body: "", claimed_until: null, last_error: reason })
-    .where("id", "=", id)
-    .execute();
+  await settleUnsent(db, id, status, reason);
 }
+
+const codeState = prepared((db: Executor, codeId: string) =>
+  db.selectFrom("recovery_codes").select(["voided_at", "used_at"]).where("id", "=", codeId),
+);
 
 /** False once the code a message carries was voided (a newer code) or used: sending it would only confuse. */
 export async function codeStillLive(db: Executor, codeId: string): Promise<boolean> {
-  const code = await db
-    .selectFrom("recovery_codes")
-    .select(["voided_at", "used_at"])
-    .where("id", "=", codeId)
-    .executeTakeFirst();
+  const [code] = (await codeState(db, codeId)).rows;
   return code !== undefined && code.voided_at === null && code.used_at === null;
 }
 
