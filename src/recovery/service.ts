@@ -94,7 +94,7 @@ export class RecoveryService {
   /**
    * One use-case's transaction about recovery `id` (ERR_RECOVERY_NOT_FOUND without it). On SQLite
    * the recovery is read in the transaction: the group commit runs one use-case at a time, and a
-   * read of its own would open a read snapshot of its own (a fifth of a statement's cost there).
+   * read outside it opens a snapshot of its own (16-23 µs under load, against 7 in the batch).
    * On PostgreSQL it is read first, to queue the transaction behind the others about its address.
    */
   private async inRecoveryTransaction<T>(id: string, work: (tx: Tx, recovery: RecoveryRow) => Promise<T>) {
