@@ -1,13 +1,47 @@
 import { sql } from "kysely";
 import type { Executor } from "../db/database.js";
-import { prepared } from "../db/prepared.js";
+import { prepared, preparedInsert } from "../db/prepared.js";
 import type { CaseContactsTable, CaseEventsTable, CasesTable } from "../db/schema.js";
 import type { CaseSurveysTable } from "./schema.js";
 
-export const insertCase = (db: Executor, row: CasesTable) => db.insertInto("cases").values(row).execute();
+// Every column, checked by the compiler: a column added to the table and not here fails to build.
+const caseColumnSet: Record<keyof CasesTable, null> = {
+  id: null,
+  ref: null,
+  account_id: null,
+  account_address: null,
+  contact_email: null,
+  locale: null,
+  status: null,
+  source: null,
+  first_attempt_at: null,
+  opened_at: null,
+  updated_at: null,
+  language: null,
+  country: null,
+  tier: null,
+  team: null,
+  priority: null,
+  subject: null,
+  contact_phone: null,
+  tier_since: null,
+  first_response_at: null,
+  due_first_response: null,
+  due_next_update: null,
+  due_resolution: null,
+  next_due: null,
+  paused_at: null,
+  resolved_at: null,
+};
+const insertCaseRow = preparedInsert("cases", Object.keys(caseColumnSet) as (keyof CasesTable)[]);
 
-export const findCaseById = (db: Executor, id: string) =>
-  db.selectFrom("cases").selectAll().where("id", "=", id).executeTakeFirst();
+export const insertCase = (db: Executor, row: CasesTable) => insertCaseRow(db, row);
+
+const caseById = prepared((db: Executor, id: string) =>
+  db.selectFrom("cases").selectAll().where("id", "=", id),
+);
+
+export const findCaseById = async (db: Executor, id: string) => (await caseById(db, id)).rows[0];
 
 export const findCaseByRef = (db: Executor, ref: string) =>
   db.selectFrom("cases").selectAll().where("ref", "=", ref).executeTakeFirst();
@@ -49,14 +83,34 @@ export const insertEventOnOpenCase = (
   event: Pick<CaseEventsTable, "id" | "at" | "type" | "actor" | "detail">,
 ) => insertOnOpenCase(db, address, event.id, event.at, event.type, event.actor, event.detail);
 
+const insertEventRow = preparedInsert("case_events", [
+  "id",
+  "case_id",
+  "at",
+  "type",
+  "actor",
+  "detail",
+  "contact_id",
+]);
+
 export const insertCaseEvent = (db: Executor, row: CaseEventsTable) =>
-  db.insertInto("case_events").values(row).execute();
+  insertEventRow(db, { ...row, contact_id: row.contact_id ?? null });
 
 export const touchCase = (db: Executor, id: string, now: number) =>
   db.updateTable("cases").set({ updated_at: now }).where("id", "=", id).execute();
 
-export const insertContact = (db: Executor, row: CaseContactsTable) =>
-  db.insertInto("case_contacts").values(row).execute();
+const insertContactRow = preparedInsert("case_contacts", [
+  "id",
+  "case_id",
+  "email",
+  "via",
+  "verified",
+  "token_hash",
+  "token_sealed",
+  "created_at",
+]);
+
+export const insertContact = (db: Executor, row: CaseContactsTable) => insertContactRow(db, row);
 
 export const findContact = (db: Executor, caseId: string, email: string) =>
   db

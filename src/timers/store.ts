@@ -1,8 +1,42 @@
 import type { Dialect, Executor, Tx } from "../db/database.js";
+import { prepared } from "../db/prepared.js";
 import { newId } from "../platform/ids.js";
 import type { TimersTable } from "./schema.js";
 
 export type TimerRow = TimersTable;
+
+const upsert = prepared(
+  (
+    tx: Executor,
+    id: string,
+    kind: string,
+    subject: string,
+    dueAt: number,
+    payload: string | null,
+    now: number,
+  ) =>
+    tx
+      .insertInto("timers")
+      .values({
+        id,
+        kind,
+        subject,
+        due_at: dueAt,
+        lease_until: null,
+        attempts: 0,
+        payload,
+        created_at: now,
+      })
+      .onConflict((oc) =>
+        oc.columns(["kind", "subject"]).doUpdateSet((eb) => ({
+          id: eb.ref("excluded.id"),
+          due_at: eb.ref("excluded.due_at"),
+          payload: eb.ref("excluded.payload"),
+          lease_until: null,
+          attempts: 0,
+        })),
+      ),
+);
 
 /**
  * Sets the (kind, subject) timer, or moves the one already set. A moved timer gets a new id and
@@ -11,29 +45,7 @@ export type TimerRow = TimersTable;
 export const upsertTimer = (
   tx: Executor,
   row: { kind: string; subject: string; dueAt: number; payload: string | null; now: number },
-) =>
-  tx
-    .insertInto("timers")
-    .values({
-      id: newId(),
-      kind: row.kind,
-      subject: row.subject,
-      due_at: row.dueAt,
-      lease_until: null,
-      attempts: 0,
-      payload: row.payload,
-      created_at: row.now,
-    })
-    .onConflict((oc) =>
-      oc.columns(["kind", "subject"]).doUpdateSet((eb) => ({
-        id: eb.ref("excluded.id"),
-        due_at: eb.ref("excluded.due_at"),
-        payload: eb.ref("excluded.payload"),
-        lease_until: null,
-        attempts: 0,
-      })),
-    )
-    .execute();
+) => upsert(tx, newId(), row.kind, row.subject, row.dueAt, row.payload, row.now);
 
 /** Sets the timer unless one is set already (a recurring job: its next instant survives restarts). */
 export const insertTimerIfMissing = (
