@@ -362,6 +362,35 @@ describe("recovery journey", () => {
     expect(missing.json().error.code).toBe("ERR_RECOVERY_NOT_FOUND");
   });
 
+  it("refuses a channel for an unknown recovery or a bad value, writing nothing, beside a good request", async () => {
+    const id = await start();
+    const counts = async () => ({
+      codes: (await t.database.db.selectFrom("recovery_codes").select("id").execute()).length,
+      outbox: (await t.database.db.selectFrom("outbox").select("id").execute()).length,
+      caps: (await t.database.db.selectFrom("cap_counters").select("key").execute()).length,
+      audit: (await audit()).length,
+    });
+    const before = await counts();
+    // Sent together, so on SQLite they share one group commit: each refusal is its own.
+    const [unknown, empty, invalid, good] = await Promise.all([
+      chooseEmail("rc_doesnotexist"),
+      chooseEmail(id, "  "),
+      chooseEmail(id, "not-an-address"),
+      chooseEmail(id),
+    ]);
+    expect([unknown.statusCode, unknown.json().error.code]).toEqual([404, "ERR_RECOVERY_NOT_FOUND"]);
+    expect([empty.statusCode, empty.json().error.code]).toEqual([400, "ERR_BACKUP_EMPTY"]);
+    expect([invalid.statusCode, invalid.json().error.code]).toEqual([400, "ERR_VALIDATION"]);
+    expect(good.statusCode).toBe(202);
+    // Only the good request wrote: one code, one message, its cap, its audit entry.
+    const after = await counts();
+    expect(after.codes - before.codes).toBe(1);
+    expect(after.outbox - before.outbox).toBe(1);
+    expect(after.caps - before.caps).toBe(1);
+    expect(after.audit - before.audit).toBe(1);
+    expect(await t.lastCodeFor("maria-rosa@gmail.example")).toMatch(/^\d{6}$/);
+  });
+
   it("answers malformed and hostile input with ERR_VALIDATION", async () => {
     const cases: Array<[string, unknown]> = [
       ["/api/v1/recovery", {}],
