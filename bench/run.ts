@@ -34,6 +34,7 @@
  *                      default SESAME_TEST_DATABASE_URL, else postgres://root@127.0.0.1:5432/test)
  *   BENCH_SECONDS      seconds per scenario and per round (default 10)
  *   BENCH_ROUNDS       rounds of each alternation A B A B (start, channel, signin; default 2)
+ *   BENCH_ARGON2_IN_FLIGHT  verifies at a time of the raw argon2id rate (default 4, the issue's)
  *   BENCH_CONNECTIONS  concurrent connections (default 50)
  *   BENCH_QUEUE_CONNECTIONS  concurrent connections of the queue scenario (default 10: agents
  *                      reading their queues, not a flood)

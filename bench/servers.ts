@@ -383,7 +383,8 @@ export interface Argon2Limit {
 
 /** bench/argon2-limit.ts as a child process (tsx: it imports Sesame's hashing from src/). */
 export async function runArgon2Limit(root: string, seconds: number): Promise<Argon2Limit> {
-  const env: NodeJS.ProcessEnv = { ...process.env, BENCH_SECONDS: String(seconds) };
+  // libuv's default pool whatever the caller's environment: the limit is four verifies on it.
+  const env: NodeJS.ProcessEnv = { ...process.env, BENCH_SECONDS: String(seconds), UV_THREADPOOL_SIZE: "4" };
   delete env.NODE_OPTIONS;
   const child = spawn(process.execPath, ["--import", "tsx", "bench/argon2-limit.ts"], {
     cwd: root,

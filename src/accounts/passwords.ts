@@ -1,30 +1,73 @@
 import { createRequire } from "node:module";
-import { hash, verify } from "@node-rs/argon2";
-import { ScoringWorker } from "./strength-worker.js";
+import { availableParallelism } from "node:os";
+import { AppError } from "../platform/errors.js";
+import { ThreadPool } from "../platform/thread-pool.js";
 
 // OWASP's argon2id baseline: 19 MiB, 2 passes, 1 lane.
 const ARGON2 = { algorithm: 2, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
 
-export const hashPassword = (password: string): Promise<string> => hash(password, ARGON2);
+const resolve = createRequire(import.meta.url).resolve;
 
+/**
+ * argon2id in threads of its own, one per core. On libuv's pool (four threads, shared with the file
+ * system and DNS) four hashes took turns on two cores: each verify cost 9% more CPU, a flood of
+ * sign-ins held the 76 MiB of four hashes, and a mail's DNS lookup waited behind the whole queue of
+ * hashes. Here each thread verifies its queue back to back; the pool's threads stay free.
+ */
+const hashing = new ThreadPool<
+  { verify: string; password: string } | { hash: typeof ARGON2; password: string },
+  string | boolean
+>({
+  what: "password hashing",
+  source: `
+    const { parentPort, workerData } = require("node:worker_threads");
+    const { hashSync, verifySync } = require(workerData);
+    parentPort.on("message", ({ id, verify, hash, password }) => {
+      if (hash) {
+        let answer;
+        try { answer = { id, result: hashSync(password, hash) }; } catch (error) { answer = { id, error: String(error && error.message || error) }; }
+        return parentPort.postMessage(answer);
+      }
+      // A stored hash that does not parse verifies nothing, as a wrong password.
+      let ok = false;
+      try { ok = verifySync(verify, password); } catch {}
+      parentPort.postMessage({ id, result: ok });
+    });
+  `,
+  workerData: resolve("@node-rs/argon2"),
+  accept: (result): result is string | boolean => typeof result === "string" || typeof result === "boolean",
+  size: availableParallelism(),
+  idleMs: 10_000,
+});
+
+/** The threads that hash passwords (tests end them, or watch them come and go). */
+export const passwordHasher: Pick<ThreadPool<object, unknown>, "active" | "close"> = hashing;
+
+/** Rejects with ERR_UNAVAILABLE when no hashing thread could answer. */
+export async function hashPassword(password: string): Promise<string> {
+  const hash = await hashing.run({ hash: ARGON2, password });
+  if (typeof hash !== "string")
+    throw new AppError("ERR_UNAVAILABLE", { retryAfter: 1, reason: "password hashing" });
+  return hash;
+}
+
+/** False for a wrong password or a stored hash that does not parse; ERR_UNAVAILABLE without an answer. */
 export async function verifyPassword(storedHash: string, password: string): Promise<boolean> {
-  try {
-    return await verify(storedHash, password);
-  } catch {
-    return false;
-  }
+  return (await hashing.run({ verify: storedHash, password })) === true;
 }
 
 // Verifying against this keeps "no such account" as slow as "wrong password".
 let decoyHash: Promise<string> | null = null;
 export const decoyPasswordHash = (): Promise<string> => {
-  decoyHash ??= hashPassword("sesame-decoy-password-never-valid");
+  decoyHash ??= hashPassword("sesame-decoy-password-never-valid").catch((error: unknown) => {
+    decoyHash = null; // the next sign-in tries again
+    throw error;
+  });
   return decoyHash;
 };
 
 // zxcvbn with the dictionaries of five languages (about 40 MiB once built) runs in a worker thread
-// that lives only while passwords are being checked (strength-worker.ts); never imported here.
-const resolve = createRequire(import.meta.url).resolve;
+// that lives only while passwords are being checked; never imported here.
 const zxcvbnModules = {
   core: resolve("@zxcvbn-ts/core"),
   common: resolve("@zxcvbn-ts/language-common"),
@@ -34,7 +77,10 @@ const zxcvbnModules = {
   })),
 };
 
-const zxcvbnWorker = new ScoringWorker({
+const zxcvbnWorker = new ThreadPool<{ password: string; personalWords: string[] }, number>({
+  what: "password check",
+  accept: (score): score is number =>
+    typeof score === "number" && Number.isInteger(score) && score >= 0 && score <= 4,
   source: `
     const { parentPort, workerData } = require("node:worker_threads");
     const { zxcvbn, zxcvbnOptions } = require(workerData.core);
@@ -48,7 +94,7 @@ const zxcvbnWorker = new ScoringWorker({
     parentPort.on("message", ({ id, password, personalWords }) => {
       let answer;
       try {
-        answer = { id, score: zxcvbn(password, personalWords).score };
+        answer = { id, result: zxcvbn(password, personalWords).score };
       } catch (error) {
         answer = { id, error: String((error && error.message) || error) };
       }
@@ -59,7 +105,7 @@ const zxcvbnWorker = new ScoringWorker({
 });
 
 /** The worker that scores passwords (tests end it, or watch it come and go). */
-export const passwordScorer: Pick<ScoringWorker, "active" | "close"> = zxcvbnWorker;
+export const passwordScorer: Pick<ThreadPool<object, unknown>, "active" | "close"> = zxcvbnWorker;
 
 const MIN_PASSWORD_SCORE = 3;
 const MIN_PASSWORD_LENGTH = 10;
@@ -88,7 +134,7 @@ export async function passwordStrength(
   password: string,
   personalWords: string[],
 ): Promise<{ score: number; strong: boolean }> {
-  const score = await zxcvbnWorker.score(password.slice(0, 128), personalWords);
+  const score = await zxcvbnWorker.run({ password: password.slice(0, 128), personalWords });
   const ownWordsOnly = withoutPersonalWords(password, personalWords).length < 4;
   return {
     score,

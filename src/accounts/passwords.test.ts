@@ -1,16 +1,22 @@
 import { spawnSync } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import { availableParallelism } from "node:os";
 import { zxcvbn, zxcvbnOptions } from "@zxcvbn-ts/core";
 import * as common from "@zxcvbn-ts/language-common";
 import * as de from "@zxcvbn-ts/language-de";
 import * as en from "@zxcvbn-ts/language-en";
 import * as fr from "@zxcvbn-ts/language-fr";
 import * as nl from "@zxcvbn-ts/language-nl-be";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { AppError } from "../platform/errors.js";
-import { passwordScorer, passwordStrength } from "./passwords.js";
-import { ScoringWorker } from "./strength-worker.js";
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import {
+  decoyPasswordHash,
+  hashPassword,
+  passwordHasher,
+  passwordScorer,
+  passwordStrength,
+  verifyPassword,
+} from "./passwords.js";
 
 /** The code a rejected check failed with; "resolved" when it did not fail. */
 const failure = async (check: Promise<unknown>): Promise<string> => {
@@ -21,21 +27,6 @@ const failure = async (check: Promise<unknown>): Promise<string> => {
     return error instanceof AppError ? error.code : String(error);
   }
 };
-
-const answering = (reply: string) => `
-  const { parentPort } = require("node:worker_threads");
-  parentPort.on("message", ({ id, password }) => { ${reply} });
-`;
-
-const workers: ScoringWorker[] = [];
-const scorer = (source: string, options: { idleMs?: number; timeoutMs?: number } = {}) => {
-  const worker = new ScoringWorker({ source, ...options });
-  workers.push(worker);
-  return worker;
-};
-afterEach(async () => {
-  await Promise.all(workers.splice(0).map((worker) => worker.close()));
-});
 
 describe("password strength in a worker thread", () => {
   it("scores exactly as zxcvbn with the five languages' dictionaries in this thread", async () => {
@@ -71,48 +62,6 @@ describe("password strength in a worker thread", () => {
       expect((await passwordStrength(password, [])).strong, password).toBe(false);
   });
 
-  it("answers a burst of checks from one worker, which ends once idle", async () => {
-    const worker = scorer(answering("parentPort.postMessage({ id, score: password.length % 5 })"), {
-      idleMs: 150,
-    });
-    const scores = await Promise.all(["a", "bb", "ccc", "dddd", "eeeee"].map((p) => worker.score(p, [])));
-    expect(scores).toEqual([1, 2, 3, 4, 0]);
-    expect(worker.active).toBe(true);
-    await sleep(50);
-    expect(await worker.score("bb", [])).toBe(2);
-    await sleep(400);
-    expect(worker.active).toBe(false);
-    expect(await worker.score("ccc", [])).toBe(3); // a new worker
-  });
-
-  it("fails closed when the worker cannot load, exits, answers no score or hangs", async () => {
-    expect(await failure(scorer("throw new Error('no dictionaries')").score("x", []))).toBe(
-      "ERR_UNAVAILABLE",
-    );
-    expect(await failure(scorer(answering("process.exit(3)")).score("x", []))).toBe("ERR_UNAVAILABLE");
-    expect(await failure(scorer(answering("throw new Error('boom')")).score("x", []))).toBe(
-      "ERR_UNAVAILABLE",
-    );
-    expect(
-      await failure(scorer(answering("parentPort.postMessage({ id, error: 'bad input' })")).score("x", [])),
-    ).toBe("ERR_UNAVAILABLE");
-    expect(
-      await failure(scorer(answering("parentPort.postMessage({ id, score: '4' })")).score("x", [])),
-    ).toBe("ERR_UNAVAILABLE");
-    const hanging = scorer(answering(""), { timeoutMs: 200 });
-    expect(await failure(hanging.score("x", []))).toBe("ERR_UNAVAILABLE");
-    expect(hanging.active).toBe(false);
-  });
-
-  it("fails every check in flight when the worker crashes, and the next check gets a new worker", async () => {
-    const worker = scorer(
-      answering("if (password === 'crash') process.exit(1); else parentPort.postMessage({ id, score: 4 })"),
-    );
-    const checks = [worker.score("crash", []), worker.score("strong enough", [])];
-    expect(await Promise.all(checks.map(failure))).toEqual(["ERR_UNAVAILABLE", "ERR_UNAVAILABLE"]);
-    expect(await worker.score("strong enough", [])).toBe(4);
-  });
-
   it("never takes a password to strong when its scoring worker dies mid-check", async () => {
     const check = passwordStrength("violet tractor mirrors quietly 1987", []);
     await passwordScorer.close();
@@ -120,12 +69,14 @@ describe("password strength in a worker thread", () => {
     expect((await passwordStrength("violet tractor mirrors quietly 1987", [])).strong).toBe(true);
   });
 
-  it("lets the process exit once answered, and keeps it alive while a check is in flight", () => {
-    // Nothing but the check keeps this process alive: it must print the score (the worker is
-    // referenced while the check waits) and then exit at once, not when the worker's idle second
-    // is over (it is unreferenced again once nothing is in flight).
+  it("lets the process exit once answered, and keeps it alive while a check or a hash is in flight", () => {
+    // Nothing but the checks keep this process alive: it must print the score (a thread is
+    // referenced while a task waits) and then exit at once, not when the threads' idle time is
+    // over (they are unreferenced again once nothing is in flight).
     const script = `
-      import("./src/accounts/passwords.ts").then(async ({ passwordStrength }) => {
+      import("./src/accounts/passwords.ts").then(async ({ passwordStrength, hashPassword, verifyPassword }) => {
+        const stored = await hashPassword("violet tractor mirrors quietly 1987");
+        if (!(await verifyPassword(stored, "violet tractor mirrors quietly 1987"))) throw new Error("no verify");
         const result = await passwordStrength("violet tractor mirrors quietly 1987", []);
         const answered = performance.now();
         console.log(JSON.stringify(result));
@@ -141,5 +92,49 @@ describe("password strength in a worker thread", () => {
     const [result, exitAfterMs] = child.stdout.trim().split("\n");
     expect(JSON.parse(result!)).toEqual({ score: 4, strong: true });
     expect(Number(exitAfterMs)).toBeLessThan(800);
+  });
+});
+
+describe("password hashing in threads of its own", () => {
+  it("retries the decoy hash after a failure instead of keeping the failure", async () => {
+    // Ended before it answers: the sign-ins of unknown addresses would fail for good if the
+    // rejected promise were kept.
+    const first = decoyPasswordHash();
+    await passwordHasher.close();
+    expect(await failure(first)).toBe("ERR_UNAVAILABLE");
+    expect(await decoyPasswordHash()).toMatch(/^\$argon2id\$/);
+  });
+
+  it("hashes with argon2id at OWASP's parameters, and verifies only the right password", async () => {
+    const stored = await hashPassword("violet tractor mirrors quietly 1987");
+    expect(stored).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
+    expect(await verifyPassword(stored, "violet tractor mirrors quietly 1987")).toBe(true);
+    expect(await verifyPassword(stored, "violet tractor mirrors quietly 1988")).toBe(false);
+    expect(await verifyPassword("not a hash", "violet tractor mirrors quietly 1987")).toBe(false);
+    expect(await verifyPassword("", "")).toBe(false);
+  });
+
+  it("runs on one thread per core, and leaves libuv's pool to the file system and DNS", async () => {
+    const stored = await hashPassword("violet tractor mirrors quietly 1987");
+    let answered = 0;
+    const verifies = Array.from({ length: 4 * availableParallelism() }, () =>
+      verifyPassword(stored, "violet tractor mirrors quietly 1987").then((ok) => {
+        answered++;
+        return ok;
+      }),
+    );
+    // On libuv's pool this read would wait behind every verify queued before it.
+    await readFile(new URL(import.meta.url));
+    expect(answered).toBeLessThan(verifies.length / 2);
+    expect(passwordHasher.active).toBe(availableParallelism());
+    expect(await Promise.all(verifies)).toEqual(verifies.map(() => true));
+  });
+
+  it("fails a verify whose thread dies with ERR_UNAVAILABLE, never with a wrong password's false", async () => {
+    const stored = await hashPassword("violet tractor mirrors quietly 1987");
+    const verify = verifyPassword(stored, "violet tractor mirrors quietly 1987");
+    await passwordHasher.close();
+    expect(await failure(verify)).toBe("ERR_UNAVAILABLE");
+    expect(await verifyPassword(stored, "violet tractor mirrors quietly 1987")).toBe(true);
   });
 });
