@@ -7,10 +7,11 @@ import * as de from "@zxcvbn-ts/language-de";
 import * as en from "@zxcvbn-ts/language-en";
 import * as fr from "@zxcvbn-ts/language-fr";
 import * as nl from "@zxcvbn-ts/language-nl-be";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { AppError } from "../platform/errors.js";
 import {
   decoyPasswordHash,
+  hashingRoute,
   hashPassword,
   passwordHasher,
   passwordScorer,
@@ -95,35 +96,44 @@ describe("password strength in a worker thread", () => {
   });
 });
 
-describe("password hashing in threads of its own", () => {
-  it("retries the decoy hash after a failure instead of keeping the failure", async () => {
-    // Ended before it answers: the sign-ins of unknown addresses would fail for good if the
-    // rejected promise were kept.
-    const first = decoyPasswordHash();
+describe("password hashing", () => {
+  const password = "violet tractor mirrors quietly 1987";
+  const libuvUpTo = hashingRoute.libuvUpTo;
+  afterEach(() => {
+    hashingRoute.libuvUpTo = libuvUpTo;
+  });
+
+  it("hashes with argon2id at OWASP's parameters, and verifies only the right password, on either route", async () => {
+    for (const route of [libuvUpTo, 0]) {
+      hashingRoute.libuvUpTo = route;
+      const stored = await hashPassword(password);
+      expect(stored).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
+      expect(await verifyPassword(stored, password)).toBe(true);
+      expect(await verifyPassword(stored, "violet tractor mirrors quietly 1988")).toBe(false);
+      expect(await verifyPassword("not a hash", password)).toBe(false);
+      expect(await verifyPassword("", "")).toBe(false);
+    }
+  });
+
+  it("runs on libuv's pool up to one hash per core, then on threads of its own that leave the pool free", async () => {
+    const stored = await hashPassword(password);
     await passwordHasher.close();
-    expect(await failure(first)).toBe("ERR_UNAVAILABLE");
-    expect(await decoyPasswordHash()).toMatch(/^\$argon2id\$/);
-  });
+    // A trickle: no thread is started.
+    expect(
+      await Promise.all(
+        Array.from({ length: availableParallelism() }, () => verifyPassword(stored, password)),
+      ),
+    ).toEqual(Array.from({ length: availableParallelism() }, () => true));
+    expect(passwordHasher.active).toBe(0);
 
-  it("hashes with argon2id at OWASP's parameters, and verifies only the right password", async () => {
-    const stored = await hashPassword("violet tractor mirrors quietly 1987");
-    expect(stored).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
-    expect(await verifyPassword(stored, "violet tractor mirrors quietly 1987")).toBe(true);
-    expect(await verifyPassword(stored, "violet tractor mirrors quietly 1988")).toBe(false);
-    expect(await verifyPassword("not a hash", "violet tractor mirrors quietly 1987")).toBe(false);
-    expect(await verifyPassword("", "")).toBe(false);
-  });
-
-  it("runs on one thread per core, and leaves libuv's pool to the file system and DNS", async () => {
-    const stored = await hashPassword("violet tractor mirrors quietly 1987");
     let answered = 0;
     const verifies = Array.from({ length: 4 * availableParallelism() }, () =>
-      verifyPassword(stored, "violet tractor mirrors quietly 1987").then((ok) => {
+      verifyPassword(stored, password).then((ok) => {
         answered++;
         return ok;
       }),
     );
-    // On libuv's pool this read would wait behind every verify queued before it.
+    // On libuv's pool alone, this read would wait behind every verify queued before it.
     await readFile(new URL(import.meta.url));
     expect(answered).toBeLessThan(verifies.length / 2);
     expect(passwordHasher.active).toBe(availableParallelism());
@@ -131,10 +141,21 @@ describe("password hashing in threads of its own", () => {
   });
 
   it("fails a verify whose thread dies with ERR_UNAVAILABLE, never with a wrong password's false", async () => {
-    const stored = await hashPassword("violet tractor mirrors quietly 1987");
-    const verify = verifyPassword(stored, "violet tractor mirrors quietly 1987");
+    const stored = await hashPassword(password);
+    hashingRoute.libuvUpTo = 0;
+    const check = failure(verifyPassword(stored, password));
     await passwordHasher.close();
-    expect(await failure(verify)).toBe("ERR_UNAVAILABLE");
-    expect(await verifyPassword(stored, "violet tractor mirrors quietly 1987")).toBe(true);
+    expect(await check).toBe("ERR_UNAVAILABLE");
+    expect(await verifyPassword(stored, password)).toBe(true);
+  });
+
+  it("retries the decoy hash after a failure instead of keeping the failure", async () => {
+    // Ended before it answers: the sign-ins of unknown addresses would fail for good if the
+    // rejected promise were kept.
+    hashingRoute.libuvUpTo = 0;
+    const first = failure(decoyPasswordHash());
+    await passwordHasher.close();
+    expect(await first).toBe("ERR_UNAVAILABLE");
+    expect(await decoyPasswordHash()).toMatch(/^\$argon2id\$/);
   });
 });

@@ -1,5 +1,6 @@
 import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
+import { hash, verify } from "@node-rs/argon2";
 import { AppError } from "../platform/errors.js";
 import { ThreadPool } from "../platform/thread-pool.js";
 
@@ -8,16 +9,26 @@ const ARGON2 = { algorithm: 2, memoryCost: 19_456, timeCost: 2, parallelism: 1 }
 
 const resolve = createRequire(import.meta.url).resolve;
 
+const CORES = availableParallelism();
+
 /**
- * argon2id in threads of its own, one per core. On libuv's pool (four threads, shared with the file
- * system and DNS) four hashes took turns on two cores: each verify cost 9% more CPU, a flood of
- * sign-ins held the 76 MiB of four hashes, and a mail's DNS lookup waited behind the whole queue of
- * hashes. Here each thread verifies its queue back to back; the pool's threads stay free.
+ * Where argon2id runs. While no more hashes are in flight than there are cores, on libuv's pool, as
+ * @node-rs/argon2 does by itself. Beyond that they would queue on the pool's four threads, and four
+ * memory-hard hashes took turns on two cores: each verify cost 9% more CPU, a flood of sign-ins held
+ * the 76 MiB of four hashes, and a mail's DNS lookup waited behind the whole queue. So they go to
+ * threads of their own, one per core, each verifying its queue back to back (no core waits for the
+ * main thread between two hashes), and the threads take every hash until they have been idle for a
+ * second: at a trickle of sign-ins no thread is started, and no memory held.
  */
-const hashing = new ThreadPool<
-  { verify: string; password: string } | { hash: typeof ARGON2; password: string },
-  string | boolean
->({
+export const hashingRoute = {
+  /** Hashes in flight on libuv's pool before the threads take over (tests set 0 to use the threads). */
+  libuvUpTo: CORES,
+};
+let onLibuv = 0;
+
+type HashTask = { verify: string; password: string } | { hash: typeof ARGON2; password: string };
+
+const hashing = new ThreadPool<HashTask, string | boolean>({
   what: "password hashing",
   source: `
     const { parentPort, workerData } = require("node:worker_threads");
@@ -28,7 +39,6 @@ const hashing = new ThreadPool<
         try { answer = { id, result: hashSync(password, hash) }; } catch (error) { answer = { id, error: String(error && error.message || error) }; }
         return parentPort.postMessage(answer);
       }
-      // A stored hash that does not parse verifies nothing, as a wrong password.
       let ok = false;
       try { ok = verifySync(verify, password); } catch {}
       parentPort.postMessage({ id, result: ok });
@@ -36,24 +46,38 @@ const hashing = new ThreadPool<
   `,
   workerData: resolve("@node-rs/argon2"),
   accept: (result): result is string | boolean => typeof result === "string" || typeof result === "boolean",
-  size: availableParallelism(),
-  idleMs: 10_000,
+  size: CORES,
+  idleMs: 1_000,
 });
 
-/** The threads that hash passwords (tests end them, or watch them come and go). */
+/** The threads that hash passwords under load (tests end them, or watch them come and go). */
 export const passwordHasher: Pick<ThreadPool<object, unknown>, "active" | "close"> = hashing;
+
+async function runHash(onPool: () => Promise<string | boolean>, task: HashTask) {
+  if (hashing.active > 0 || onLibuv >= hashingRoute.libuvUpTo) return hashing.run(task);
+  onLibuv++;
+  try {
+    return await onPool();
+  } finally {
+    onLibuv--;
+  }
+}
 
 /** Rejects with ERR_UNAVAILABLE when no hashing thread could answer. */
 export async function hashPassword(password: string): Promise<string> {
-  const hash = await hashing.run({ hash: ARGON2, password });
-  if (typeof hash !== "string")
+  const hashed = await runHash(() => hash(password, ARGON2), { hash: ARGON2, password });
+  if (typeof hashed !== "string")
     throw new AppError("ERR_UNAVAILABLE", { retryAfter: 1, reason: "password hashing" });
-  return hash;
+  return hashed;
 }
 
-/** False for a wrong password or a stored hash that does not parse; ERR_UNAVAILABLE without an answer. */
+/**
+ * False for a wrong password or a stored hash that does not parse (as a wrong password); rejects
+ * with ERR_UNAVAILABLE when no thread could answer, which a caller must never count as wrong.
+ */
 export async function verifyPassword(storedHash: string, password: string): Promise<boolean> {
-  return (await hashing.run({ verify: storedHash, password })) === true;
+  const onPool = () => verify(storedHash, password).catch(() => false);
+  return (await runHash(onPool, { verify: storedHash, password })) === true;
 }
 
 // Verifying against this keeps "no such account" as slow as "wrong password".

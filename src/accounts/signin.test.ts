@@ -15,7 +15,7 @@ import type { Tx } from "../db/database.js";
 import { DAY, MINUTE } from "../platform/clock.js";
 import { inTransaction } from "../platform/context.js";
 import { buildApp } from "../server.js";
-import { hashPassword } from "./passwords.js";
+import { hashingRoute, hashPassword, passwordHasher } from "./passwords.js";
 
 let t: TestApp;
 afterEach(() => t.close());
@@ -172,6 +172,43 @@ describe("the brute_force throttle", () => {
     for (let i = 0; i < 15; i++)
       await post("/api/v1/events", { type: "signin_failed", address: maria.address, deviceId: imap }, auth);
     expect((await account()).status).toBe("active");
+  });
+});
+
+describe("a sign-in whose password could not be checked", () => {
+  const libuvUpTo = hashingRoute.libuvUpTo;
+  beforeEach(async () => {
+    t = await testApp();
+    await createAccount(t, maria);
+    hashingRoute.libuvUpTo = 0; // on the threads, which the test ends
+  });
+  afterEach(() => {
+    hashingRoute.libuvUpTo = libuvUpTo;
+  });
+
+  it("answers 503 ERR_UNAVAILABLE and counts nothing, however often, and the next sign-in goes in", async () => {
+    // The hashing threads are ended again and again while each sign-in waits: its verify never
+    // answers. Taken for wrong passwords, twelve of these would lock the owner out.
+    for (let i = 0; i < 12; i++) {
+      let answered = false;
+      const pending = signin(STRONG_PASSWORD).finally(() => {
+        answered = true;
+      });
+      while (!answered) {
+        await passwordHasher.close();
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+      const answer = await pending;
+      expect(answer.statusCode).toBe(503);
+      expect(answer.headers["retry-after"]).toBe("1");
+      expect(answer.json().error).toMatchObject({ code: "ERR_UNAVAILABLE" });
+      expect(answer.body).not.toContain("hashing");
+    }
+    expect(await auditTypes()).not.toContain("signin.failed");
+    expect(await auditTypes()).not.toContain("account.locked");
+    // The database was never the problem: other requests are not refused meanwhile.
+    expect((await get(`/api/v1/accounts/${maria.address}`)).statusCode).toBe(200);
+    expect((await signin(STRONG_PASSWORD)).statusCode).toBe(200);
   });
 });
 

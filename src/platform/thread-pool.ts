@@ -16,7 +16,8 @@ import { AppError } from "./errors.js";
  * with `{id, result}` or `{id, error}`. Threads are unreferenced while nothing is in flight (the
  * process may exit) and referenced while a task waits (a task is never dropped). Whatever goes wrong
  * (the thread crashes, exits, answers what `accept` refuses, takes too long) fails the task with
- * ERR_UNAVAILABLE: a caller never takes a missing answer for one.
+ * ERR_UNAVAILABLE: a caller never takes a missing answer for one. What went wrong is the error's
+ * `cause`, which the error handler logs; the answer says only ERR_UNAVAILABLE.
  */
 export interface ThreadPoolOptions<R> {
   /** CommonJS source of the worker. */
@@ -101,11 +102,11 @@ export class ThreadPool<T extends object, R> {
     return this.start();
   }
 
+  /** The reason goes to the log (the error's cause), never into the answer. */
   private unavailable(reason: string) {
-    return new AppError("ERR_UNAVAILABLE", {
-      retryAfter: RETRY_AFTER_S,
-      reason: `${this.options.what} ${reason}`,
-    });
+    const error = new AppError("ERR_UNAVAILABLE", { retryAfter: RETRY_AFTER_S });
+    error.cause = `${this.options.what} ${reason}`;
+    return error;
   }
 
   private start(): Running<R> {
@@ -118,7 +119,11 @@ export class ThreadPool<T extends object, R> {
       running.pending.delete(message.id as number);
       const { result } = message;
       if (message.error === undefined && this.options.accept(result)) pending.resolve(result);
-      else pending.reject(this.unavailable(`failed: ${String(message.error ?? "no answer it can take")}`));
+      // The worker's own words stay out of the log: they might quote the task.
+      else
+        pending.reject(
+          this.unavailable(message.error !== undefined ? "failed" : "gave an answer it cannot take"),
+        );
       if (running.pending.size === 0) this.settle(running);
       else this.arm(running);
     });

@@ -13,6 +13,7 @@ import {
 } from "../../test/helpers.js";
 import { loadConfig } from "../config.js";
 import { ManualClock } from "../platform/clock.js";
+import { AppError } from "../platform/errors.js";
 import { type Locale, locales, translator } from "../platform/i18n.js";
 import { buildApp } from "../server.js";
 
@@ -362,6 +363,27 @@ describe("logs", () => {
     expect(refusals.length).toBeGreaterThanOrEqual(5);
     // The operator can read why: the coded error, not "[redacted]".
     expect(refusals.map((line) => line.errorCode)).toContain("ERR_RECOVERY_NOT_FOUND");
+  });
+
+  it("log a part of the server that failed at warn with its reason, which the answer does not carry", async () => {
+    const logged = await loggedApp();
+    logged.server.get("/api/v1/test/thread-down", async () => {
+      const error = new AppError("ERR_UNAVAILABLE", { retryAfter: 1 });
+      error.cause = "password hashing worker exited (1)";
+      throw error;
+    });
+    const response = await logged.server.inject({ url: "/api/v1/test/thread-down" });
+    expect(response.statusCode).toBe(503);
+    expect(response.headers["retry-after"]).toBe("1");
+    expect(response.body).not.toContain("exited");
+    const warnings = logged.lines().filter((line) => line.level === 40);
+    expect(warnings).toEqual([
+      expect.objectContaining({
+        msg: "request failed",
+        errorCode: "ERR_UNAVAILABLE",
+        reason: "password hashing worker exited (1)",
+      }),
+    ]);
   });
 
   it("log an unexpected error at error level with its stack, and answer 500 with a correlation id", async () => {

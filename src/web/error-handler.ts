@@ -47,6 +47,9 @@ export function registerErrorHandler(server: FastifyInstance): void {
   server.setErrorHandler((error: FastifyError, request, reply) => {
     const appError = toAppError(error);
     if (appError.code === "ERR_INTERNAL") request.log.error({ err: error }, "unexpected error");
+    // A part of the server that failed (a worker thread) says what went wrong in the error's cause.
+    else if (appError.statusCode >= 500 && appError.cause !== undefined)
+      request.log.warn({ errorCode: appError.code, reason: String(appError.cause) }, "request failed");
     // `errorCode`, not `code`: log redaction blanks every `code` field (one-time codes).
     else request.log.info({ errorCode: appError.code, statusCode: appError.statusCode }, "request refused");
     const locale = requestLocale(request);
