@@ -1,7 +1,6 @@
 import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
 import { hash, verify } from "@node-rs/argon2";
-import { AppError } from "../platform/errors.js";
 import { ThreadPool } from "../platform/thread-pool.js";
 
 // OWASP's argon2id baseline: 19 MiB, 2 passes, 1 lane.
@@ -36,7 +35,7 @@ const hashing = new ThreadPool<HashTask, string | boolean>({
     parentPort.on("message", ({ id, verify, hash, password }) => {
       if (hash) {
         let answer;
-        try { answer = { id, result: hashSync(password, hash) }; } catch (error) { answer = { id, error: String(error && error.message || error) }; }
+        try { answer = { id, result: hashSync(password, hash) }; } catch { answer = { id, error: "no hash" }; }
         return parentPort.postMessage(answer);
       }
       let ok = false;
@@ -66,8 +65,7 @@ async function runHash(onPool: () => Promise<string | boolean>, task: HashTask) 
 /** Rejects with ERR_UNAVAILABLE when no hashing thread could answer. */
 export async function hashPassword(password: string): Promise<string> {
   const hashed = await runHash(() => hash(password, ARGON2), { hash: ARGON2, password });
-  if (typeof hashed !== "string")
-    throw new AppError("ERR_UNAVAILABLE", { retryAfter: 1, reason: "password hashing" });
+  if (typeof hashed !== "string") throw new Error("password hashing answered a hash with a verify's result");
   return hashed;
 }
 

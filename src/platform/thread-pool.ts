@@ -23,7 +23,7 @@ export interface ThreadPoolOptions<R> {
   /** CommonJS source of the worker. */
   source: string;
   workerData?: unknown;
-  /** What a task is, for ERR_UNAVAILABLE's reason ("password check"). */
+  /** What a task is, for the logged reason of an ERR_UNAVAILABLE ("password check"). */
   what: string;
   /** Whether a result is one this pool's callers can take; anything else fails the task. */
   accept: (result: unknown) => result is R;
