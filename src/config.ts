@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { isIP } from "node:net";
+import { availableParallelism } from "node:os";
 import { dirname, resolve } from "node:path";
 import { isSupportedCountry } from "libphonenumber-js";
 import { loadOrganisation } from "./org/config.js";
@@ -50,6 +51,12 @@ export interface Config {
    */
   trustProxy: false | number | string[];
   limits: Limits;
+  /**
+   * Threads that hash passwords when hashes queue up (SESAME_HASH_THREADS, default one per core the
+   * process may run on): each holds up to about 27 MiB while it hashes. Lower it where a CPU quota
+   * or a memory limit is smaller than the machine's cores suggest.
+   */
+  hashThreads: number;
   rules: RiskRules;
   /** Teams, routing, business hours and SLA: the file named by SESAME_CONFIG, else the demo (src/org/config.ts). */
   organisation: Organisation;
@@ -297,6 +304,7 @@ export function loadConfig(env: Env = process.env): Config {
       triesPerCode: integer(env, "SESAME_TRIES_PER_CODE", 5, 1),
       wrongCodesPerAddressPerDay: integer(env, "SESAME_WRONG_CODES_PER_ADDRESS_PER_DAY", 20, 1),
     },
+    hashThreads: integer(env, "SESAME_HASH_THREADS", availableParallelism(), 1),
     rules: {
       bruteForceThreshold: integer(env, "SESAME_BRUTE_FORCE_THRESHOLD", 10, 1),
       bruteForceWindowMs: integer(env, "SESAME_BRUTE_FORCE_WINDOW_MS", 15 * 60_000, 1000),

@@ -1,4 +1,5 @@
 import Fastify, { type FastifyInstance, type FastifyRequest } from "fastify";
+import { setHashThreads } from "./accounts/passwords.js";
 import type { Config } from "./config.js";
 import { type DbHandle, isPoolWaitTimeout, isReady, isUnavailableError } from "./db/database.js";
 import { GroupCommit } from "./db/group-commit.js";
@@ -83,6 +84,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const { config, database, clock } = options;
   const secureCookies = config.publicUrl.startsWith("https:");
   const headers = securityHeaders(secureCookies);
+  setHashThreads(config.hashThreads);
   const server = Fastify({
     logger:
       options.logger === false

@@ -16,6 +16,7 @@ import {
   passwordHasher,
   passwordScorer,
   passwordStrength,
+  setHashThreads,
   verifyPassword,
 } from "./passwords.js";
 
@@ -138,6 +139,19 @@ describe("password hashing", () => {
     expect(answered).toBeLessThan(verifies.length / 2);
     expect(passwordHasher.active).toBe(availableParallelism());
     expect(await Promise.all(verifies)).toEqual(verifies.map(() => true));
+  });
+
+  it("starts no more threads than SESAME_HASH_THREADS allows", async () => {
+    const stored = await hashPassword(password);
+    await passwordHasher.close();
+    setHashThreads(1);
+    try {
+      const verifies = Array.from({ length: 6 }, () => verifyPassword(stored, password));
+      expect(passwordHasher.active).toBe(1);
+      expect(await Promise.all(verifies)).toEqual(verifies.map(() => true));
+    } finally {
+      setHashThreads(availableParallelism());
+    }
   });
 
   it("fails a verify whose thread dies with ERR_UNAVAILABLE, never with a wrong password's false", async () => {

@@ -23,6 +23,7 @@ export const hashingRoute = {
   /** Hashes in flight on libuv's pool before the threads take over (tests set 0 to use the threads). */
   libuvUpTo: CORES,
 };
+
 let onLibuv = 0;
 
 type HashTask = { verify: string; password: string } | { hash: typeof ARGON2; password: string };
@@ -48,6 +49,12 @@ const hashing = new ThreadPool<HashTask, string | boolean>({
   size: CORES,
   idleMs: 1_000,
 });
+
+/** SESAME_HASH_THREADS (one per core by default): hashes on libuv's pool before the threads take over, and threads at most. */
+export function setHashThreads(threads: number): void {
+  hashing.size = threads;
+  hashingRoute.libuvUpTo = threads;
+}
 
 /** The threads that hash passwords under load (tests end them, or watch them come and go). */
 export const passwordHasher: Pick<ThreadPool<object, unknown>, "active" | "close"> = hashing;

@@ -212,6 +212,18 @@ describe("a sign-in whose password could not be checked", () => {
   });
 });
 
+describe("SESAME_HASH_THREADS", () => {
+  it("bounds the threads that hash a burst of sign-ins", async () => {
+    t = await testApp({ SESAME_HASH_THREADS: "1" });
+    await createAccount(t, maria);
+    await passwordHasher.close();
+    const answers = await Promise.all(Array.from({ length: 8 }, () => signin(STRONG_PASSWORD)));
+    expect(answers.map((a) => a.statusCode)).toEqual(answers.map(() => 200));
+    // Still up for a second after the burst: one thread, where the default starts one per core.
+    expect(passwordHasher.active).toBe(1);
+  });
+});
+
 describe("known devices are lost", () => {
   beforeEach(async () => {
     t = await testApp();

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { availableParallelism } from "node:os";
 import { sql } from "kysely";
 import { describe, expect, it } from "vitest";
 import { concurrencyTest, freshDatabase } from "../../test/helpers.js";
@@ -26,6 +27,8 @@ describe("configuration", () => {
       seed: null,
     });
     expect(config.limits).toMatchObject({ codesPerAccountPerHour: 5, triesPerCode: 5, perIpPerMinute: 300 });
+    expect(config.hashThreads).toBe(availableParallelism());
+    expect(loadConfig({ ...base, SESAME_HASH_THREADS: "1" }).hashThreads).toBe(1);
     expect(config.rules).toMatchObject({
       bruteForceThreshold: 10,
       bruteForceFirstLockMs: 60_000,
@@ -47,6 +50,7 @@ describe("configuration", () => {
       [{ SESAME_CLOCK: "sundial" }, /SESAME_CLOCK/],
       [{ SESAME_SECRET: "short" }, /SESAME_SECRET/],
       [{ SESAME_RATE_LIMIT_PER_IP: "-1" }, /SESAME_RATE_LIMIT_PER_IP/],
+      [{ SESAME_HASH_THREADS: "0" }, /SESAME_HASH_THREADS/],
       [{ NODE_ENV: "production", SESAME_SECRET: "" }, /SESAME_SECRET is required/],
       [{ NODE_ENV: "production", SESAME_CLOCK: "manual" }, /refused in production/],
     ];

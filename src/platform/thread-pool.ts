@@ -55,7 +55,8 @@ interface Running<R> {
 export class ThreadPool<T extends object, R> {
   private readonly running: Running<R>[] = [];
   private nextId = 0;
-  private readonly size: number;
+  /** Threads at most; lowering it ends no thread that is up, it only stops new ones starting. */
+  size: number;
   private readonly idleMs: number;
   private readonly timeoutMs: number;
 
