@@ -7,7 +7,18 @@ import { type DbHandle, migrateToLatest, type OpenOptions, openDatabase } from "
 import type { OutboxRow } from "../src/messaging/outbox.js";
 import type { Transport } from "../src/messaging/transports.js";
 import { ManualClock, systemClock } from "../src/platform/clock.js";
+import { AppError } from "../src/platform/errors.js";
 import { buildApp } from "../src/server.js";
+
+/** The code a rejected promise failed with; "resolved" when it did not fail. */
+export const failure = async (promise: Promise<unknown>): Promise<string> => {
+  try {
+    await promise;
+    return "resolved";
+  } catch (error) {
+    return error instanceof AppError ? error.code : String(error);
+  }
+};
 
 export const API_TOKEN = "test-service-token-0123456789";
 export const auth = { authorization: `Bearer ${API_TOKEN}` };

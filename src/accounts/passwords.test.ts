@@ -8,7 +8,7 @@ import * as en from "@zxcvbn-ts/language-en";
 import * as fr from "@zxcvbn-ts/language-fr";
 import * as nl from "@zxcvbn-ts/language-nl-be";
 import { afterEach, describe, expect, it } from "vitest";
-import { AppError } from "../platform/errors.js";
+import { failure } from "../../test/helpers.js";
 import {
   decoyPasswordHash,
   hashingRoute,
@@ -19,16 +19,6 @@ import {
   setHashThreads,
   verifyPassword,
 } from "./passwords.js";
-
-/** The code a rejected check failed with; "resolved" when it did not fail. */
-const failure = async (check: Promise<unknown>): Promise<string> => {
-  try {
-    await check;
-    return "resolved";
-  } catch (error) {
-    return error instanceof AppError ? error.code : String(error);
-  }
-};
 
 describe("password strength in a worker thread", () => {
   it("scores exactly as zxcvbn with the five languages' dictionaries in this thread", async () => {

@@ -1,18 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { AppError } from "./errors.js";
+import { failure } from "../../test/helpers.js";
 import { ThreadPool } from "./thread-pool.js";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** The code a rejected task failed with; "resolved" when it did not fail. */
-const failure = async (task: Promise<unknown>): Promise<string> => {
-  try {
-    await task;
-    return "resolved";
-  } catch (error) {
-    return error instanceof AppError ? error.code : String(error);
-  }
-};
 
 /** A worker that runs `reply` for each task `{id, text}`. */
 const answering = (reply: string) => `
