@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { TOTP_PERIOD_MS, totpCodeAt } from "../src/agents/model.js";
 import { AGENT_PASSWORD, TEST_TEAMS } from "../src/agents/testing.js";
 import { fr } from "../src/platform/locales/fr.js";
-import { browserTestsRun, expectUsable, launchChromium } from "./chromium.js";
+import { browserTestsRun, expectUsable, JOURNEY, launchChromium } from "./chromium.js";
 import { type TestApp, testApp } from "./helpers.js";
 
 /**
@@ -15,7 +15,7 @@ import { type TestApp, testApp } from "./helpers.js";
  */
 const WIDTH = 390;
 
-describe.runIf(browserTestsRun("test/agents.browser.test.ts"))("an agent signs in with TOTP", () => {
+describe.runIf(browserTestsRun("test/agents.browser.test.ts"))("an agent signs in with TOTP", JOURNEY, () => {
   let browser: Browser;
   let context: BrowserContext;
   let page: Page;

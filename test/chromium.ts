@@ -21,6 +21,12 @@ export function browserTestsRun(file: string): boolean {
   return hasChromium || onCi;
 }
 
+/**
+ * A browser journey is one long test: under the whole suite on two cores it can take several
+ * times its 10 s alone, past the suite's 30 s default.
+ */
+export const JOURNEY = { timeout: 120_000 };
+
 export async function launchChromium(): Promise<Browser> {
   if (!hasChromium)
     throw new Error(`Chromium not found at ${CHROMIUM}: install it (apt-get install -y chromium).`);
@@ -44,6 +50,23 @@ export const SHOTS = fileURLToPath(new URL("../test-artifacts/screenshots/", imp
 const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 
 /**
+ * One JavaScript-enabled page per browser where axe runs on copies of the tested pages: a fresh
+ * context and a fresh compile of axe for each check took about a second of a long journey's time.
+ */
+const axePages = new WeakMap<Browser, Promise<Page>>();
+
+function axePage(browser: Browser, width: number): Promise<Page> {
+  let copy = axePages.get(browser);
+  if (!copy) {
+    copy = browser
+      .newContext({ bypassCSP: true, viewport: { width, height: 844 } })
+      .then((context) => context.newPage());
+    axePages.set(browser, copy);
+  }
+  return copy;
+}
+
+/**
  * The page fits `width` without sideways scrolling, is kept as a screenshot, and axe finds nothing.
  * Axe needs JavaScript: it runs in a JavaScript-enabled copy of the page, the tested one has none.
  */
@@ -52,21 +75,17 @@ export async function expectUsable(browser: Browser, page: Page, name: string, w
   expect(scrollWidth, `${name}: page wider than the screen`).toBeLessThanOrEqual(width);
   mkdirSync(SHOTS, { recursive: true });
   await page.screenshot({ path: `${SHOTS}${name}.png`, fullPage: true });
-  const axeContext = await browser.newContext({ bypassCSP: true, viewport: { width, height: 844 } });
-  try {
-    const copy = await axeContext.newPage();
-    await copy.setContent(await page.content(), { waitUntil: "load" });
-    await copy.addScriptTag({ content: axeSource });
-    const violations = await copy.evaluate(async () => {
-      const axe = (
-        globalThis as unknown as {
-          axe: { run: () => Promise<{ violations: Array<{ id: string; nodes: unknown[] }> }> };
-        }
-      ).axe;
-      return (await axe.run()).violations.map((v) => `${v.id} (${v.nodes.length})`);
-    });
-    expect(violations, name).toEqual([]);
-  } finally {
-    await axeContext.close();
-  }
+  const copy = await axePage(browser, width);
+  await copy.setViewportSize({ width, height: 844 });
+  await copy.setContent(await page.content(), { waitUntil: "load" });
+  await copy.addScriptTag({ content: axeSource });
+  const violations = await copy.evaluate(async () => {
+    const axe = (
+      globalThis as unknown as {
+        axe: { run: () => Promise<{ violations: Array<{ id: string; nodes: unknown[] }> }> };
+      }
+    ).axe;
+    return (await axe.run()).violations.map((v) => `${v.id} (${v.nodes.length})`);
+  });
+  expect(violations, name).toEqual([]);
 }

@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { type Locale, locales, translator } from "../src/platform/i18n.js";
 import type { MessageKey } from "../src/platform/locales/en.js";
 import { fr } from "../src/platform/locales/fr.js";
-import { browserTestsRun, launchChromium } from "./chromium.js";
+import { browserTestsRun, JOURNEY, launchChromium } from "./chromium.js";
 import {
   auth,
   createAccount,
@@ -40,6 +40,7 @@ const stem = (key: MessageKey) => fr[key].split("{")[0]!.trim();
 
 describe.runIf(browserTestsRun("test/pages.browser.test.ts"))(
   "the pages as a stressed person meets them (390 px, no JavaScript)",
+  JOURNEY,
   () => {
     let browser: Browser;
     let context: BrowserContext;
