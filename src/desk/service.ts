@@ -19,7 +19,7 @@ import { AppError } from "../platform/errors.js";
 import { type Locale, pickLocale, translator } from "../platform/i18n.js";
 import { newId } from "../platform/ids.js";
 import { randomToken } from "../platform/secrets.js";
-import type { TimerService } from "../timers/service.js";
+import type { TimerService, TimerToSchedule } from "../timers/service.js";
 import {
   type CaseOpening,
   type CaseSummary,
@@ -76,6 +76,12 @@ const actorName = (actor: Actor) =>
 
 /** What phone systems send for a caller who withholds their number. */
 const WITHHELD_NUMBER = /^(anonymous|withheld|private|restricted|unknown|unavailable)$/i;
+
+/** `fresh`: a case created in this transaction (no timer to cancel); `alsoSchedule`: set with its deadlines. */
+interface DeadlineOptions {
+  fresh?: boolean;
+  alsoSchedule?: TimerToSchedule[];
+}
 
 const languageOf = (tag: string) => tag.trim().toLowerCase().split(/[-_]/)[0] || "en";
 
@@ -385,12 +391,19 @@ export class DeskService {
   /** A new case: its tier's deadlines from now, and the customer clock from the first attempt. */
   private async startClocks(tx: Tx, row: CaseRow): Promise<void> {
     const now = this.platform.clock.now();
-    await this.setTierDeadlines(tx, row, now, { fresh: true });
     const limits = this.org.customerClockLimitsMs;
-    if (limits.length > 0)
-      await this.timers.schedule(tx, TIMER.customerClock, row.id, Number(row.first_attempt_at) + limits[0]!, {
-        index: 0,
-      });
+    const customerClock: TimerToSchedule[] =
+      limits.length > 0
+        ? [
+            {
+              kind: TIMER.customerClock,
+              subject: row.id,
+              dueAt: Number(row.first_attempt_at) + limits[0]!,
+              payload: { index: 0 },
+            },
+          ]
+        : [];
+    await this.setTierDeadlines(tx, row, now, { fresh: true, alsoSchedule: customerClock });
   }
 
   /**
@@ -416,7 +429,7 @@ export class DeskService {
     tx: Tx,
     row: CaseRow,
     from: number,
-    options: { fresh?: boolean } = {},
+    options: DeadlineOptions = {},
   ): Promise<void> {
     const targets = slaTargets(this.org, row.tier, row.priority, this.team(row.team));
     const due: Partial<Record<Deadline, number | null>> = {
@@ -436,19 +449,20 @@ export class DeskService {
   }
 
   /**
-   * Stores the deadlines on the case and sets (or cancels) their breach and warning timers. `fresh`:
-   * the case was created in this transaction, so it has no timer to cancel yet (two statements fewer
-   * per new case).
+   * Stores the deadlines on the case and sets (or cancels) their breach and warning timers, all set
+   * in one statement with `alsoSchedule`. `fresh`: the case was created in this transaction, so it
+   * has no timer to cancel yet (two statements fewer per new case).
    */
   private async applyDeadlines(
     tx: Tx,
     row: CaseRow,
     due: Partial<Record<Deadline, number | null>>,
     from: number,
-    options: { fresh?: boolean } = {},
+    options: DeadlineOptions = {},
   ): Promise<void> {
     const changes: Partial<CaseRow> = {};
     const merged = { ...dueOf(row), ...due };
+    const toSchedule = [...(options.alsoSchedule ?? [])];
     for (const deadline of DEADLINES) {
       if (!(deadline in due)) continue;
       const at = due[deadline] ?? null;
@@ -459,13 +473,14 @@ export class DeskService {
         await this.timers.cancel(tx, TIMER.warning(deadline), row.id);
         continue;
       }
-      await this.timers.schedule(tx, TIMER.breach(deadline), row.id, at);
+      toSchedule.push({ kind: TIMER.breach(deadline), subject: row.id, dueAt: at });
       const calendar = calendarOf(this.team(row.team));
       const span = calendar.businessMinutesBetween(from, at);
       const warnAt = calendar.addBusinessMinutes(from, Math.floor(span * WARNING_SHARE));
-      if (warnAt < at) await this.timers.schedule(tx, TIMER.warning(deadline), row.id, warnAt);
+      if (warnAt < at) toSchedule.push({ kind: TIMER.warning(deadline), subject: row.id, dueAt: warnAt });
       else if (!options.fresh) await this.timers.cancel(tx, TIMER.warning(deadline), row.id);
     }
+    await this.timers.scheduleAll(tx, toSchedule);
     changes.next_due = row.status === "open" ? nearest(merged) : NO_DEADLINE;
     changes.updated_at = this.platform.clock.now();
     await store.updateCase(tx, row.id, changes);

@@ -102,6 +102,46 @@ describe("outbox dispatch", () => {
     expect(all.every((r) => r.body === "")).toBe(true);
   });
 
+  it("sends a message queued while a round was delivering in the round its wake-up starts, not at the next poll", async () => {
+    const { database, clock } = await setup(1);
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let delivering!: () => void;
+    const firstSend = new Promise<void>((resolve) => {
+      delivering = resolve;
+    });
+    const delivered: string[] = [];
+    const transport: Transport = {
+      captured: false,
+      async send(message) {
+        if (delivered.length === 0 && message.body === "message 0") {
+          delivering();
+          await held;
+        }
+        delivered.push(message.body);
+      },
+    };
+    const dispatcher = new OutboxDispatcher(
+      database.db,
+      database.dialect,
+      clock,
+      secrets,
+      { email: transport, sms: transport },
+      silent,
+      { pollMs: 3_600_000 },
+    );
+    cleanup.push(() => dispatcher.stop());
+    dispatcher.start();
+    await firstSend;
+    // Its claim found one message, fewer than a batch: the round ends without claiming again.
+    await queue(database, clock, 1, 1);
+    dispatcher.wake();
+    release();
+    await expect.poll(() => delivered, { timeout: 5_000 }).toEqual(["message 0", "message 1"]);
+  });
+
   it("forgets the body of a message that left, keeps the one captured for the development mailbox", async () => {
     const { database, clock } = await setup(2);
     await dispatcherOn(database, clock, new RecordingTransport()).drain();

@@ -10,6 +10,7 @@ import {
   markFailed,
   markNotSent,
   markSent,
+  OUTBOX_BATCH,
   type OutboxRow,
 } from "./outbox.js";
 import type { Transport } from "./transports.js";
@@ -41,8 +42,8 @@ export class OutboxDispatcher implements Worker {
     private readonly log: FastifyBaseLogger,
     timing: Partial<DispatcherTiming> = {},
     /**
-     * Where the claims and the marks are written: by default the claim in a transaction of its own
-     * and each mark on its own; on SQLite, the requests' group commit (no commit of their own).
+     * Where the claims and the marks are written: by default each on its own (one statement each);
+     * on SQLite, the requests' group commit (no commit of their own).
      */
     private readonly transact?: <T>(work: (tx: Executor) => Promise<T>) => Promise<T>,
   ) {
@@ -84,11 +85,6 @@ export class OutboxDispatcher implements Worker {
     return this.transact ? this.transact(work) : work(this.db);
   }
 
-  private claim(): Promise<OutboxRow[]> {
-    const claim = (tx: Executor) => claimDueMessages(tx, this.dialect, this.clock);
-    return this.transact ? this.transact(claim) : this.db.transaction().execute(claim);
-  }
-
   /** One round of the worker: throws when the database fails, so the worker backs off. */
   private async sendDue(): Promise<void> {
     for (const [id, [sentAt, forgetBody]] of this.unrecorded) {
@@ -96,12 +92,14 @@ export class OutboxDispatcher implements Worker {
       this.unrecorded.delete(id);
     }
     for (;;) {
-      const batch = await this.claim();
-      if (batch.length === 0) break;
+      const batch = await this.write((db) => claimDueMessages(db, this.dialect, this.clock));
       // Settled, not Promise.all: every send in the batch finishes before the drain goes on or stops.
       const outcomes = await Promise.allSettled(batch.map((row) => this.deliver(row)));
       const failed = outcomes.find((o) => o.status === "rejected");
       if (failed) throw failed.reason;
+      // Nothing more was due at the claim. What is queued since wakes the worker for another round
+      // (and another node's, the poll finds): a claim that finds nothing was a round trip per drain.
+      if (batch.length < OUTBOX_BATCH) break;
     }
   }
 

@@ -156,37 +156,34 @@ export async function enqueueDecoy(tx: Tx, now: number, secrets: Secrets, messag
 
 export const CLAIM_MS = 60_000;
 export const MAX_ATTEMPTS = 8;
-const BATCH = 20;
+/** Messages claimed at most by one claim: fewer means the outbox had no more due then. */
+export const OUTBOX_BATCH = 20;
 
 /**
  * Claims due messages so that, with several nodes, each is sent by one of them: on PostgreSQL the
- * claim uses FOR UPDATE SKIP LOCKED; on SQLite the single writer gives the same guarantee. In the
- * caller's transaction.
+ * rows are picked FOR UPDATE SKIP LOCKED; on SQLite the single writer gives the same guarantee. One
+ * statement, which needs no transaction of its own (it was four round trips on PostgreSQL: begin,
+ * select, update, commit). Oldest first.
  */
-export async function claimDueMessages(tx: Executor, dialect: Dialect, clock: Clock): Promise<OutboxRow[]> {
+export async function claimDueMessages(db: Executor, dialect: Dialect, clock: Clock): Promise<OutboxRow[]> {
   const now = clock.now();
-  let query = tx
+  let due = db
     .selectFrom("outbox")
-    .selectAll()
+    .select("id")
     .where("status", "=", "pending")
     .where("next_attempt_at", "<=", now)
     .where((eb) => eb.or([eb("claimed_until", "is", null), eb("claimed_until", "<", now)]))
     .orderBy("next_attempt_at")
-    .limit(BATCH);
-  if (dialect === "postgres") query = query.modifyEnd(sql`for update skip locked`);
-  const rows = await query.execute();
-  if (rows.length > 0) {
-    await tx
-      .updateTable("outbox")
-      .set({ claimed_until: now + CLAIM_MS })
-      .where(
-        "id",
-        "in",
-        rows.map((r) => r.id),
-      )
-      .execute();
-  }
-  return rows;
+    .limit(OUTBOX_BATCH);
+  if (dialect === "postgres") due = due.modifyEnd(sql`for update skip locked`);
+  const rows = await db
+    .updateTable("outbox")
+    .set({ claimed_until: now + CLAIM_MS })
+    .where("id", "in", due)
+    .returningAll()
+    .execute();
+  // RETURNING keeps no order.
+  return rows.sort((a, b) => Number(a.next_attempt_at) - Number(b.next_attempt_at));
 }
 
 const markSentKeepingBody = prepared((db: Executor, id: string, now: number) =>

@@ -70,6 +70,38 @@ describe("setting timers", () => {
     expect(await timers.due(database.db, "case-1")).toEqual([]);
     expect(await timers.due(database.db, "case-2")).toHaveLength(1);
   });
+
+  it("scheduleAll sets several timers in one call, moves one already set, and commits with the caller", async () => {
+    const { database, timers, fired } = await setup();
+    await timers.schedule(database.db, "sla.first_response", "case-1", START + 99 * MINUTE);
+    await database.db.transaction().execute((tx) =>
+      timers.scheduleAll(tx, [
+        { kind: "sla.first_response", subject: "case-1", dueAt: START + 10 * MINUTE, payload: { tier: 1 } },
+        { kind: "sla.resolution", subject: "case-1", dueAt: START + 60 * MINUTE },
+        { kind: "sla.first_response", subject: "case-2", dueAt: START + 20 * MINUTE },
+      ]),
+    );
+    expect(await timers.due(database.db, "case-1")).toEqual([
+      { kind: "sla.first_response", dueAt: START + 10 * MINUTE },
+      { kind: "sla.resolution", dueAt: START + 60 * MINUTE },
+    ]);
+    await expect(
+      database.db.transaction().execute(async (tx) => {
+        await timers.scheduleAll(tx, [
+          { kind: "sla.resolution", subject: "case-2", dueAt: START },
+          { kind: "sla.resolution", subject: "case-3", dueAt: START },
+        ]);
+        throw new Rollback();
+      }),
+    ).rejects.toBeInstanceOf(Rollback);
+    expect(await timers.due(database.db, "case-2")).toEqual([
+      { kind: "sla.first_response", dueAt: START + 20 * MINUTE },
+    ]);
+    expect(await timers.due(database.db, "case-3")).toEqual([]);
+    // The moved timer fires once, at its new instant, with its new payload.
+    expect(await timers.runDue(START + 10 * MINUTE)).toBe(1);
+    expect(fired).toMatchObject([{ subject: "case-1", dueAt: START + 10 * MINUTE, payload: { tier: 1 } }]);
+  });
 });
 
 describe("firing", () => {
@@ -91,6 +123,14 @@ describe("firing", () => {
     expect(await timers.runDue(START + 60 * MINUTE)).toBe(0);
     expect(fired).toHaveLength(1);
     expect(await timers.due(database.db, "case-1")).toEqual([]);
+  });
+
+  it("fires a batch soonest first, whatever order its timers were set in", async () => {
+    const { database, timers, fired } = await setup();
+    for (const minutes of [30, 20, 10])
+      await timers.schedule(database.db, "sla.first_response", `case-${minutes}`, START + minutes * MINUTE);
+    expect(await timers.runDue(START + 30 * MINUTE)).toBe(3);
+    expect(fired.map((t) => t.subject)).toEqual(["case-10", "case-20", "case-30"]);
   });
 
   it("a moved timer fires at its new instant only", async () => {

@@ -17,6 +17,21 @@ export interface FiringTimer {
 }
 
 /**
+ * The order timers of one batch fire in. RETURNING keeps none: it followed the ids, so the order the
+ * timers were set in, and a case's customer clock set first fired before an earlier deadline.
+ */
+const soonestFirst = (a: store.TimerRow, b: store.TimerRow) =>
+  Number(a.due_at) - Number(b.due_at) || (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0);
+
+/** A timer to set: what fires (`kind`) about what (`subject`), when, with what. */
+export interface TimerToSchedule {
+  kind: string;
+  subject: string;
+  dueAt: number;
+  payload?: unknown;
+}
+
+/**
  * Runs inside the transaction that removes the timer: its effects and the removal commit together.
  * Throwing keeps the timer; it is retried later with backoff.
  */
@@ -100,14 +115,23 @@ export class TimerService {
   }
 
   /** Sets the (kind, subject) timer to `dueAt`, or moves it there; commits with `tx`. */
-  async schedule(tx: Executor, kind: string, subject: string, dueAt: number, payload?: unknown) {
-    await store.upsertTimer(tx, {
-      kind,
-      subject,
-      dueAt,
-      payload: payload === undefined ? null : JSON.stringify(payload),
-      now: this.deps.clock.now(),
-    });
+  schedule(tx: Executor, kind: string, subject: string, dueAt: number, payload?: unknown): Promise<void> {
+    return this.scheduleAll(tx, [{ kind, subject, dueAt, payload }]);
+  }
+
+  /** Sets several timers at once, each (kind, subject) once; commits with `tx`. */
+  async scheduleAll(tx: Executor, timers: TimerToSchedule[]): Promise<void> {
+    const now = this.deps.clock.now();
+    await store.upsertTimers(
+      tx,
+      timers.map(({ kind, subject, dueAt, payload }) => ({
+        kind,
+        subject,
+        dueAt,
+        payload: payload === undefined ? null : JSON.stringify(payload),
+        now,
+      })),
+    );
   }
 
   async cancel(tx: Executor, kind: string, subject: string): Promise<void> {
@@ -164,7 +188,7 @@ export class TimerService {
         this.settings.batchSize,
       );
       if (claimed.length === 0) break;
-      fired += await this.fire(claimed, leaseUntil, now);
+      fired += await this.fire(claimed.sort(soonestFirst), leaseUntil, now);
       if (claimed.length < this.settings.batchSize) break;
     }
     return fired;
@@ -194,6 +218,7 @@ export class TimerService {
           claimed.map((row) => row.id),
           leaseUntil,
         );
+        taken.sort(soonestFirst);
         const byKind = new Map<string, store.TimerRow[]>();
         for (const row of taken) {
           const rows = byKind.get(row.kind);

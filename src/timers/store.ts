@@ -1,9 +1,21 @@
+import type { OnConflictBuilder } from "kysely";
 import type { Dialect, Executor, Tx } from "../db/database.js";
-import { prepared } from "../db/prepared.js";
+import { prepared, runsDirectly } from "../db/prepared.js";
+import type { Database } from "../db/schema.js";
 import { newId } from "../platform/ids.js";
 import type { TimersTable } from "./schema.js";
 
 export type TimerRow = TimersTable;
+
+/** A timer set again is moved: a new id, instant and payload, and no claim. */
+const moved = (oc: OnConflictBuilder<Database, "timers">) =>
+  oc.columns(["kind", "subject"]).doUpdateSet((eb) => ({
+    id: eb.ref("excluded.id"),
+    due_at: eb.ref("excluded.due_at"),
+    payload: eb.ref("excluded.payload"),
+    lease_until: null,
+    attempts: 0,
+  }));
 
 const upsert = prepared(
   (
@@ -27,25 +39,50 @@ const upsert = prepared(
         payload,
         created_at: now,
       })
-      .onConflict((oc) =>
-        oc.columns(["kind", "subject"]).doUpdateSet((eb) => ({
-          id: eb.ref("excluded.id"),
-          due_at: eb.ref("excluded.due_at"),
-          payload: eb.ref("excluded.payload"),
-          lease_until: null,
-          attempts: 0,
-        })),
-      ),
+      .onConflict(moved),
 );
 
 /**
  * Sets the (kind, subject) timer, or moves the one already set. A moved timer gets a new id and
  * loses its claim: a node that claimed the old instant finds nothing to fire (see takeClaimed).
  */
-export const upsertTimer = (
-  tx: Executor,
-  row: { kind: string; subject: string; dueAt: number; payload: string | null; now: number },
-) => upsert(tx, newId(), row.kind, row.subject, row.dueAt, row.payload, row.now);
+export type TimerToSet = {
+  kind: string;
+  subject: string;
+  dueAt: number;
+  payload: string | null;
+  now: number;
+};
+
+export const upsertTimer = (tx: Executor, row: TimerToSet) =>
+  upsert(tx, newId(), row.kind, row.subject, row.dueAt, row.payload, row.now);
+
+/**
+ * Sets several timers, each (kind, subject) once: in one statement where each statement is a round
+ * trip (PostgreSQL: a new case's five were five), one prepared statement each on SQLite's connection.
+ */
+export async function upsertTimers(tx: Executor, rows: TimerToSet[]): Promise<void> {
+  if (rows.length <= 1 || runsDirectly(tx)) {
+    for (const row of rows) await upsertTimer(tx, row);
+    return;
+  }
+  await tx
+    .insertInto("timers")
+    .values(
+      rows.map((row) => ({
+        id: newId(),
+        kind: row.kind,
+        subject: row.subject,
+        due_at: row.dueAt,
+        lease_until: null,
+        attempts: 0,
+        payload: row.payload,
+        created_at: row.now,
+      })),
+    )
+    .onConflict(moved)
+    .execute();
+}
 
 /** Sets the timer unless one is set already (a recurring job: its next instant survives restarts). */
 export const insertTimerIfMissing = (
