@@ -78,6 +78,8 @@ describe("setting timers", () => {
       timers.scheduleAll(tx, [
         { kind: "sla.first_response", subject: "case-1", dueAt: START + 10 * MINUTE, payload: { tier: 1 } },
         { kind: "sla.resolution", subject: "case-1", dueAt: START + 60 * MINUTE },
+        { kind: "sla.first_response", subject: "case-2", dueAt: START + 5 * MINUTE },
+        // Set twice in one call: the last wins, as one call after the other.
         { kind: "sla.first_response", subject: "case-2", dueAt: START + 20 * MINUTE },
       ]),
     );

@@ -119,7 +119,7 @@ export class TimerService {
     return this.scheduleAll(tx, [{ kind, subject, dueAt, payload }]);
   }
 
-  /** Sets several timers at once, each (kind, subject) once; commits with `tx`. */
+  /** Sets several timers at once (of one kind and subject, the last wins); commits with `tx`. */
   async scheduleAll(tx: Executor, timers: TimerToSchedule[]): Promise<void> {
     const now = this.deps.clock.now();
     await store.upsertTimers(

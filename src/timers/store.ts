@@ -58,18 +58,21 @@ export const upsertTimer = (tx: Executor, row: TimerToSet) =>
   upsert(tx, newId(), row.kind, row.subject, row.dueAt, row.payload, row.now);
 
 /**
- * Sets several timers, each (kind, subject) once: in one statement where each statement is a round
- * trip (PostgreSQL: a new case's five were five), one prepared statement each on SQLite's connection.
+ * Sets several timers: in one statement where each statement is a round trip (PostgreSQL: a new
+ * case's five were five), one prepared statement each on SQLite's connection.
  */
 export async function upsertTimers(tx: Executor, rows: TimerToSet[]): Promise<void> {
   if (rows.length <= 1 || runsDirectly(tx)) {
     for (const row of rows) await upsertTimer(tx, row);
     return;
   }
+  // One statement may not touch a row twice (PostgreSQL refuses it): the last of a (kind, subject)
+  // wins, as it would one statement after the other.
+  const last = new Map(rows.map((row) => [`${row.kind}\u0000${row.subject}`, row]));
   await tx
     .insertInto("timers")
     .values(
-      rows.map((row) => ({
+      [...last.values()].map((row) => ({
         id: newId(),
         kind: row.kind,
         subject: row.subject,
