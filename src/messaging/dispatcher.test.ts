@@ -9,7 +9,7 @@ import {
 } from "../../test/helpers.js";
 import { ManualClock } from "../platform/clock.js";
 import { Secrets } from "../platform/secrets.js";
-import { OutboxDispatcher } from "./dispatcher.js";
+import { type DispatcherTiming, OutboxDispatcher } from "./dispatcher.js";
 import { CLAIM_MS, claimDueMessages, enqueueMessage, MAX_ATTEMPTS, type OutboxRow } from "./outbox.js";
 import type { Transport } from "./transports.js";
 
@@ -42,7 +42,12 @@ const queue = (database: Database, clock: ManualClock, count: number, from = 0) 
     }
   });
 
-const dispatcherOn = (database: Database, clock: ManualClock, transport: Transport) =>
+const dispatcherOn = (
+  database: Database,
+  clock: ManualClock,
+  transport: Transport,
+  timing: Partial<DispatcherTiming> = {},
+) =>
   new OutboxDispatcher(
     database.db,
     database.dialect,
@@ -50,6 +55,7 @@ const dispatcherOn = (database: Database, clock: ManualClock, transport: Transpo
     secrets,
     { email: transport, sms: transport },
     silent,
+    timing,
   );
 
 const rows = (database: Database) =>
@@ -123,15 +129,7 @@ describe("outbox dispatch", () => {
         delivered.push(message.body);
       },
     };
-    const dispatcher = new OutboxDispatcher(
-      database.db,
-      database.dialect,
-      clock,
-      secrets,
-      { email: transport, sms: transport },
-      silent,
-      { pollMs: 3_600_000 },
-    );
+    const dispatcher = dispatcherOn(database, clock, transport, { pollMs: 3_600_000 });
     cleanup.push(() => dispatcher.stop());
     dispatcher.start();
     await firstSend;

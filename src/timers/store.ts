@@ -54,6 +54,18 @@ export type TimerToSet = {
   now: number;
 };
 
+/** A timer's row as first set: a new id, not claimed, no attempt yet. */
+const newTimer = (row: TimerToSet): TimerRow => ({
+  id: newId(),
+  kind: row.kind,
+  subject: row.subject,
+  due_at: row.dueAt,
+  lease_until: null,
+  attempts: 0,
+  payload: row.payload,
+  created_at: row.now,
+});
+
 export const upsertTimer = (tx: Executor, row: TimerToSet) =>
   upsert(tx, newId(), row.kind, row.subject, row.dueAt, row.payload, row.now);
 
@@ -71,18 +83,7 @@ export async function upsertTimers(tx: Executor, rows: TimerToSet[]): Promise<vo
   const last = new Map(rows.map((row) => [`${row.kind}\u0000${row.subject}`, row]));
   await tx
     .insertInto("timers")
-    .values(
-      [...last.values()].map((row) => ({
-        id: newId(),
-        kind: row.kind,
-        subject: row.subject,
-        due_at: row.dueAt,
-        lease_until: null,
-        attempts: 0,
-        payload: row.payload,
-        created_at: row.now,
-      })),
-    )
+    .values([...last.values()].map(newTimer))
     .onConflict(moved)
     .execute();
 }
@@ -94,16 +95,7 @@ export const insertTimerIfMissing = (
 ) =>
   db
     .insertInto("timers")
-    .values({
-      id: newId(),
-      kind: row.kind,
-      subject: row.subject,
-      due_at: row.dueAt,
-      lease_until: null,
-      attempts: 0,
-      payload: null,
-      created_at: row.now,
-    })
+    .values(newTimer({ ...row, payload: null }))
     .onConflict((oc) => oc.columns(["kind", "subject"]).doNothing())
     .execute();
 
