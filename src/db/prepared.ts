@@ -123,10 +123,15 @@ export function prepared<Args extends unknown[], R>(
 export function preparedInsert<T extends keyof Database>(
   table: T,
   columns: readonly (keyof Insertable<Database[T]> & string)[],
+  /** A unique column whose clash inserts nothing (the result's numAffectedRows says 0) instead of failing. */
+  unlessTaken?: keyof Insertable<Database[T]> & string,
 ) {
-  const run = runner<never>(columns.length, (db, args) =>
-    db.insertInto(table).values(Object.fromEntries(columns.map((c, i) => [c, args[i]])) as never),
-  );
+  const run = runner<never>(columns.length, (db, args) => {
+    const insert = db
+      .insertInto(table)
+      .values(Object.fromEntries(columns.map((c, i) => [c, args[i]])) as never);
+    return unlessTaken ? insert.onConflict((oc) => oc.column(unlessTaken as never).doNothing()) : insert;
+  });
   return (db: Executor, row: Insertable<Database[T]>) =>
     run(
       db,

@@ -145,12 +145,10 @@ export class CasesService {
       };
     } else {
       const id = newId();
-      let ref = newCaseRef();
-      while (await store.findCaseByRef(tx, ref)) ref = newCaseRef();
       const placement = opening.placement ?? this.hooks.placementFor(opening);
       const row: CasesTable = {
         id,
-        ref,
+        ref: newCaseRef(),
         account_id: opening.accountId,
         account_address: opening.accountAddress,
         // The first contact; later ones are added to case_contacts, this one is never replaced.
@@ -177,7 +175,9 @@ export class CasesService {
         paused_at: null,
         resolved_at: null,
       };
-      await store.insertCase(tx, row);
+      // A reference already taken is drawn again: the unique index tells, without a look-up first.
+      while (!(await store.insertCase(tx, row))) row.ref = newCaseRef();
+      const { ref } = row;
       await store.insertCaseEvent(tx, {
         id: newEventId(),
         case_id: id,

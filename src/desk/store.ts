@@ -33,9 +33,11 @@ const caseColumnSet: Record<keyof CasesTable, null> = {
   paused_at: null,
   resolved_at: null,
 };
-const insertCaseRow = preparedInsert("cases", Object.keys(caseColumnSet) as (keyof CasesTable)[]);
+const insertCaseRow = preparedInsert("cases", Object.keys(caseColumnSet) as (keyof CasesTable)[], "ref");
 
-export const insertCase = (db: Executor, row: CasesTable) => insertCaseRow(db, row);
+/** False, and nothing written, when the case's reference is taken already. */
+export const insertCase = async (db: Executor, row: CasesTable) =>
+  (await insertCaseRow(db, row)).numAffectedRows === 1n;
 
 const caseById = prepared((db: Executor, id: string) =>
   db.selectFrom("cases").selectAll().where("id", "=", id),
