@@ -47,7 +47,8 @@ export interface Placement {
 /** What the desk adds around the case record: its deadlines, and the headers of its mail. */
 export interface CaseHooks {
   placementFor(opening: CaseOpening): Placement;
-  opened(tx: Tx, row: CasesTable): Promise<void>;
+  /** Before a new case's row is written: puts its deadlines on `row` and sets its timers. */
+  startClocks(tx: Tx, row: CasesTable): Promise<void>;
   mailHeaders(
     row: { ref: string; team: string },
     options: { autoReplied?: boolean; inReplyTo?: string },
@@ -175,6 +176,8 @@ export class CasesService {
         paused_at: null,
         resolved_at: null,
       };
+      // The clocks put the deadlines on the row before it is written: one insert, no update after.
+      await this.hooks.startClocks(tx, row);
       // A reference already taken is drawn again: the unique index tells, without a look-up first.
       while (!(await store.insertCase(tx, row))) row.ref = newCaseRef();
       const { ref } = row;
@@ -191,7 +194,6 @@ export class CasesService {
           ...opening.detail,
         }),
       });
-      await this.hooks.opened(tx, row);
       // Recorded for an address without an account too: the same work, so timing tells nothing.
       await auditSubject(
         this.platform,

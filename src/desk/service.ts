@@ -77,7 +77,7 @@ const actorName = (actor: Actor) =>
 /** What phone systems send for a caller who withholds their number. */
 const WITHHELD_NUMBER = /^(anonymous|withheld|private|restricted|unknown|unavailable)$/i;
 
-/** `fresh`: a case created in this transaction (no timer to cancel); `alsoSchedule`: set with its deadlines. */
+/** `fresh`: a case whose row is written after its clocks start; `alsoSchedule`: set with its deadlines. */
 interface DeadlineOptions {
   fresh?: boolean;
   alsoSchedule?: TimerToSchedule[];
@@ -104,7 +104,7 @@ export class DeskService {
     this.timers = platform.timers;
     cases.hooks = {
       placementFor: (opening) => this.placementFor(opening),
-      opened: (tx, row) => this.startClocks(tx, row),
+      startClocks: (tx, row) => this.startClocks(tx, row),
       mailHeaders: (row, options) => this.mailHeaders(row, options),
     };
     for (const deadline of DEADLINES) {
@@ -450,8 +450,9 @@ export class DeskService {
 
   /**
    * Stores the deadlines on the case and sets (or cancels) their breach and warning timers, all set
-   * in one statement with `alsoSchedule`. `fresh`: the case was created in this transaction, so it
-   * has no timer to cancel yet (two statements fewer per new case).
+   * in one statement with `alsoSchedule`. `fresh`: the case's row is written after this, in this
+   * transaction, with the deadlines put on `row` here; it has no timer to cancel yet (three
+   * statements fewer per new case).
    */
   private async applyDeadlines(
     tx: Tx,
@@ -483,7 +484,7 @@ export class DeskService {
     await this.timers.scheduleAll(tx, toSchedule);
     changes.next_due = row.status === "open" ? nearest(merged) : NO_DEADLINE;
     changes.updated_at = this.platform.clock.now();
-    await store.updateCase(tx, row.id, changes);
+    if (!options.fresh) await store.updateCase(tx, row.id, changes);
     Object.assign(row, changes);
   }
 
