@@ -1,11 +1,10 @@
-import type { AddressInfo } from "node:net";
-import type { Browser, BrowserContext, Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { Browser, Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
 import { TOTP_PERIOD_MS, totpCodeAt } from "../src/agents/model.js";
 import { AGENT_PASSWORD, TEST_TEAMS } from "../src/agents/testing.js";
 import { fr } from "../src/platform/locales/fr.js";
-import { browserTestsRun, expectUsable, JOURNEY, launchChromium } from "./chromium.js";
-import { type TestApp, testApp } from "./helpers.js";
+import { browserTestsRun, expectUsable, JOURNEY, servedPages } from "./chromium.js";
+import type { TestApp } from "./helpers.js";
 
 /**
  * An agent sets up their account from the setup link and signs in with password and TOTP code, in
@@ -17,31 +16,11 @@ const WIDTH = 390;
 
 describe.runIf(browserTestsRun("test/agents.browser.test.ts"))("an agent signs in with TOTP", JOURNEY, () => {
   let browser: Browser;
-  let context: BrowserContext;
   let page: Page;
   let t: TestApp;
   let origin: string;
-
-  beforeAll(async () => {
-    browser = await launchChromium();
-  });
-  afterAll(async () => {
-    await browser?.close();
-  });
-  beforeEach(async () => {
-    t = await testApp();
-    await t.server.listen({ port: 0, host: "127.0.0.1" });
-    origin = `http://127.0.0.1:${(t.server.server.address() as AddressInfo).port}`;
-    context = await browser.newContext({
-      javaScriptEnabled: false,
-      locale: "fr-BE",
-      viewport: { width: WIDTH, height: 844 },
-    });
-    page = await context.newPage();
-  });
-  afterEach(async () => {
-    await context?.close();
-    await t?.close();
+  servedPages({ width: WIDTH }, (served) => {
+    ({ browser, page, t, origin } = served);
   });
 
   const heading = () => page.locator("main h1").textContent();

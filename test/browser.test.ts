@@ -1,17 +1,8 @@
-import type { AddressInfo } from "node:net";
-import type { Browser, BrowserContext, Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
 import { fr } from "../src/platform/locales/fr.js";
-import { browserTestsRun, launchChromium } from "./chromium.js";
-import {
-  auth,
-  createLockedMaria,
-  maria,
-  NEW_PASSWORD,
-  STRONG_PASSWORD,
-  type TestApp,
-  testApp,
-} from "./helpers.js";
+import { browserTestsRun, servedPages } from "./chromium.js";
+import { auth, createLockedMaria, maria, NEW_PASSWORD, STRONG_PASSWORD, type TestApp } from "./helpers.js";
 
 /**
  * The story's French recovery, in a real browser with JavaScript turned off: every step must work
@@ -26,30 +17,11 @@ const SCREENSHOT = "/tmp/sesame-recovery-done.png";
 describe.runIf(browserTestsRun("test/browser.test.ts"))(
   "French recovery in a browser without JavaScript",
   () => {
-    let browser: Browser;
-    let context: BrowserContext;
     let page: Page;
     let t: TestApp;
     let origin: string;
-
-    beforeAll(async () => {
-      browser = await launchChromium();
-    });
-    afterAll(async () => {
-      await browser?.close();
-    });
-
-    beforeEach(async () => {
-      t = await testApp();
-      await createLockedMaria(t);
-      await t.server.listen({ port: 0, host: "127.0.0.1" });
-      origin = `http://127.0.0.1:${(t.server.server.address() as AddressInfo).port}`;
-      context = await browser.newContext({ javaScriptEnabled: false, locale: "fr-BE" });
-      page = await context.newPage();
-    });
-    afterEach(async () => {
-      await context?.close();
-      await t?.close();
+    servedPages({ prepare: createLockedMaria }, (served) => {
+      ({ page, t, origin } = served);
     });
 
     const heading = () => page.locator("main h1").textContent();

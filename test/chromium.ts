@@ -1,8 +1,10 @@
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
-import { type Browser, chromium, type Page } from "playwright-core";
-import { expect } from "vitest";
+import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll, beforeEach, expect } from "vitest";
+import { type TestApp, testApp } from "./helpers.js";
 
 /** Debian's Chromium, driven by playwright-core (`apt-get install -y chromium`). */
 const CHROMIUM = "/usr/bin/chromium";
@@ -41,6 +43,51 @@ export async function launchChromium(): Promise<Browser> {
       "--disable-component-update",
       "--disable-sync",
     ],
+  });
+}
+
+export interface ServedPage {
+  browser: Browser;
+  context: BrowserContext;
+  page: Page;
+  t: TestApp;
+  origin: string;
+}
+
+/**
+ * One Chromium per file and, for each test, a test app served on a free port and a fresh page
+ * without JavaScript, in the French of Belgium, `width` px wide (Chromium's default without it).
+ * `prepare` runs on each app before it listens; `use` is handed each test's page and app.
+ */
+export function servedPages(
+  options: { width?: number; prepare?: (t: TestApp) => Promise<unknown> },
+  use: (served: ServedPage) => void,
+): void {
+  let browser: Browser;
+  let served: ServedPage | undefined;
+  beforeAll(async () => {
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+  beforeEach(async () => {
+    const t = await testApp();
+    await options.prepare?.(t);
+    await t.server.listen({ port: 0, host: "127.0.0.1" });
+    const origin = `http://127.0.0.1:${(t.server.server.address() as AddressInfo).port}`;
+    const context = await browser.newContext({
+      javaScriptEnabled: false,
+      locale: "fr-BE",
+      ...(options.width ? { viewport: { width: options.width, height: 844 } } : {}),
+    });
+    served = { browser, context, page: await context.newPage(), t, origin };
+    use(served);
+  });
+  afterEach(async () => {
+    await served?.context.close();
+    await served?.t.close();
+    served = undefined;
   });
 }
 

@@ -1,12 +1,11 @@
 import { mkdirSync } from "node:fs";
-import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
-import type { Browser, BrowserContext, Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { BrowserContext, Page } from "playwright-core";
+import { beforeAll, describe, expect, it } from "vitest";
 import { type Locale, locales, translator } from "../src/platform/i18n.js";
 import type { MessageKey } from "../src/platform/locales/en.js";
 import { fr } from "../src/platform/locales/fr.js";
-import { browserTestsRun, JOURNEY, launchChromium } from "./chromium.js";
+import { browserTestsRun, JOURNEY, servedPages } from "./chromium.js";
 import {
   auth,
   createAccount,
@@ -15,7 +14,6 @@ import {
   NEW_PASSWORD,
   STRONG_PASSWORD,
   type TestApp,
-  testApp,
 } from "./helpers.js";
 
 /**
@@ -42,35 +40,15 @@ describe.runIf(browserTestsRun("test/pages.browser.test.ts"))(
   "the pages as a stressed person meets them (390 px, no JavaScript)",
   JOURNEY,
   () => {
-    let browser: Browser;
     let context: BrowserContext;
     let page: Page;
     let t: TestApp;
     let origin: string;
-
-    beforeAll(async () => {
+    beforeAll(() => {
       mkdirSync(SHOTS, { recursive: true });
-      browser = await launchChromium();
     });
-    afterAll(async () => {
-      await browser?.close();
-    });
-
-    beforeEach(async () => {
-      t = await testApp();
-      await createLockedMaria(t);
-      await t.server.listen({ port: 0, host: "127.0.0.1" });
-      origin = `http://127.0.0.1:${(t.server.server.address() as AddressInfo).port}`;
-      context = await browser.newContext({
-        javaScriptEnabled: false,
-        locale: "fr-BE",
-        viewport: { width: WIDTH, height: 844 },
-      });
-      page = await context.newPage();
-    });
-    afterEach(async () => {
-      await context?.close();
-      await t?.close();
+    servedPages({ width: WIDTH, prepare: createLockedMaria }, (served) => {
+      ({ context, page, t, origin } = served);
     });
 
     const heading = () => page.locator("main h1").textContent();
