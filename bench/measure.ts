@@ -52,6 +52,7 @@ export async function measure(target: Proc, spec: MeasureSpec): Promise<Measured
   // Memory is sampled every 100 ms while autocannon runs: the load only (not seeding, not idle).
   const memory = sampleMemory(pids, 100);
   const cpu0 = procCpuSeconds(pids);
+  const mainCpu0 = procCpuSeconds(pids, true);
   const ownCpu0 = process.cpuUsage();
   const t0 = performance.now();
   let rss: ReturnType<typeof memory.stop> | null = null;
@@ -81,6 +82,7 @@ export async function measure(target: Proc, spec: MeasureSpec): Promise<Measured
     const sorted = times.slice(0, count).sort();
     const elapsed = (performance.now() - t0) / 1000;
     const cpu1 = procCpuSeconds(pids);
+    const mainCpu1 = procCpuSeconds(pids, true);
     const ownCpu = process.cpuUsage(ownCpu0);
     const statusCodes: Record<string, number> = {};
     for (const [code, { count }] of Object.entries(result.statusCodeStats ?? {}))
@@ -116,6 +118,7 @@ export async function measure(target: Proc, spec: MeasureSpec): Promise<Measured
         rssSamples: rss.samples,
         serverCpuPercent: cpu0 !== null && cpu1 !== null ? Math.round(((cpu1 - cpu0) / elapsed) * 100) : null,
         loadGeneratorCpuPercent: Math.round((ownCpu.user + ownCpu.system) / 1e4 / elapsed),
+        mainThreadCpuSeconds: mainCpu0 !== null && mainCpu1 !== null ? mainCpu1 - mainCpu0 : null,
       },
     };
   } finally {
@@ -150,6 +153,7 @@ export function mergeRounds(parts: Measured[]): Measured {
   const maxima = results.map((r) => r.serverPeakRssMiB).filter((x): x is number => x !== null);
   const samples = sum((r) => (r.serverMeanRssMiB === null ? 0 : r.rssSamples));
   const cpus = results.map((r) => r.serverCpuPercent);
+  const mainCpus = results.map((r) => r.mainThreadCpuSeconds);
   return {
     times,
     result: {
@@ -176,6 +180,7 @@ export function mergeRounds(parts: Measured[]): Measured {
         ? null
         : Math.round(sum((r) => r.serverCpuPercent! * r.seconds) / seconds),
       loadGeneratorCpuPercent: Math.round(sum((r) => r.loadGeneratorCpuPercent * r.seconds) / seconds),
+      mainThreadCpuSeconds: mainCpus.includes(null) ? null : sum((r) => r.mainThreadCpuSeconds!),
     },
   };
 }

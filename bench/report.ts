@@ -38,6 +38,12 @@ export interface ScenarioResult {
   serverCpuPercent: number | null;
   /** CPU of this process (autocannon), which shares the machine with the server. */
   loadGeneratorCpuPercent: number;
+  /**
+   * CPU seconds of the server's main thread (summed over a cluster's workers) during the load:
+   * per request, the figure to compare between two versions, steadier than requests/s on a host
+   * whose speed drifts.
+   */
+  mainThreadCpuSeconds: number | null;
   /** What the scenario checked beyond the statuses (e.g. rows written), and whether it held. */
   checks?: { note: string; ok: boolean };
 }
@@ -147,6 +153,7 @@ export function printTable(rows: ScenarioResult[]): void {
       "timeouts",
       "RSS max/mean MiB",
       "server CPU",
+      "main thread µs/req",
       "autocannon CPU",
     ],
     rows.map((r) => [
@@ -164,11 +171,18 @@ export function printTable(rows: ScenarioResult[]): void {
       String(r.timeouts),
       `${r.serverPeakRssMiB ?? "n/a"} / ${r.serverMeanRssMiB ?? "n/a"}`,
       r.serverCpuPercent === null ? "n/a" : `${r.serverCpuPercent}%`,
+      mainThreadMicrosPerRequest(r),
       `${r.loadGeneratorCpuPercent}%`,
     ]),
     3,
   );
 }
+
+/** Main-thread CPU per response, µs (USER_HZ ticks: 10 ms a tick, so long rounds only). */
+const mainThreadMicrosPerRequest = (r: ScenarioResult) =>
+  r.mainThreadCpuSeconds === null || r.totalRequests === 0
+    ? "n/a"
+    : n(Math.round((r.mainThreadCpuSeconds / r.totalRequests) * 1e6));
 
 const rss = (r: ScenarioResult) => `${r.serverPeakRssMiB ?? "n/a"} / ${r.serverMeanRssMiB ?? "n/a"}`;
 

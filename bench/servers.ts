@@ -52,11 +52,19 @@ export function sumStatusKiB(pids: number[], field: "VmRSS" | "VmHWM"): number |
 }
 
 /** CPU seconds (user + system) the processes have used so far (Linux only). */
-export function procCpuSeconds(pids: number[]): number | null {
+/**
+ * CPU seconds (user + system) of these processes, or of their main threads only: the thread that
+ * runs JavaScript, HTTP and SQLite, which the hashing threads and V8's own threads leave aside.
+ */
+export function procCpuSeconds(pids: number[], mainThreadOnly = false): number | null {
   let sum = 0;
   for (const pid of pids) {
     try {
-      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      // A process's main thread is the task whose id is the pid.
+      const stat = readFileSync(
+        mainThreadOnly ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`,
+        "utf8",
+      );
       // Fields after the ")" that closes the command name; utime and stime are fields 14 and 15.
       const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
       const ticks = Number(fields[11]) + Number(fields[12]);
