@@ -159,7 +159,7 @@ export function openDatabase(database: Config["database"], options: OpenOptions 
     directWhenIdle(db, statementOf, () => sqlite.inTransaction);
     if (!sqlite.memory) {
       sqlite.pragma(`wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
-      // The log's file is cut back to this size each time it starts over.
+      // The log's file is cut back to this size when it starts over past it (see checkpointer.ts).
       sqlite.pragma(`journal_size_limit = ${WAL_FILE_LIMIT_BYTES}`);
       const checkpointer = startCheckpointer(database.path);
       return {
