@@ -4,7 +4,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { sql } from "kysely";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { WAL_FILE_LIMIT_BYTES } from "./checkpointer.js";
+import { BACKSTOP_CHECKPOINT_PAGES, WAL_FILE_LIMIT_BYTES } from "./checkpointer.js";
 import { type DbHandle, migrateToLatest, openDatabase } from "./database.js";
 
 const MiB = 1024 * 1024;
@@ -36,8 +36,6 @@ describe("the WAL checkpointer (SQLite)", () => {
           tx,
         );
     });
-  const tick = (i: number) =>
-    sql`insert into cap_counters (key, window_start, count) values (${`tick${i}`}, 0, 1)`.execute(handle.db);
 
   /**
    * A reader's snapshot stops every checkpoint short of the log's end, so the log cannot start over
@@ -74,15 +72,13 @@ describe("the WAL checkpointer (SQLite)", () => {
     expect(Number(rows.rows[0]!.n)).toBe(7_500);
   });
 
-  it("cuts the log's file back to the limit after a burst past it", async () => {
-    const grown = await burstWhileRead(Math.ceil((WAL_FILE_LIMIT_BYTES + 8 * MiB) / (0.4 * MiB)));
-    expect(grown).toBeGreaterThan(WAL_FILE_LIMIT_BYTES);
-    let size = grown;
-    for (let i = 0; i < 30 && size > WAL_FILE_LIMIT_BYTES; i++) {
-      await sleep(100);
-      await tick(i);
-      size = statSync(wal).size;
-    }
-    expect(size).toBeLessThanOrEqual(WAL_FILE_LIMIT_BYTES);
+  it("bounds the log's file: cut back to the limit when it starts over past it", async () => {
+    // A burst past 128 MiB takes seconds to write; that SQLite honours the limit is SQLite's test.
+    const [limit] = await sql<{ journal_size_limit: number }>`pragma journal_size_limit`
+      .execute(handle.db)
+      .then((r) => r.rows);
+    expect(Number(limit!.journal_size_limit)).toBe(WAL_FILE_LIMIT_BYTES);
+    // Above what the log reaches before the writer checkpoints itself: no cut in a steady load.
+    expect(WAL_FILE_LIMIT_BYTES).toBeGreaterThan(BACKSTOP_CHECKPOINT_PAGES * (4096 + 24));
   });
 });

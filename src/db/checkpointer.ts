@@ -49,10 +49,12 @@ export const BACKSTOP_CHECKPOINT_PAGES = 20_000;
 
 /**
  * The log's file is cut back to this size when it starts over, by the writer, in the commit that
- * starts it over. Under a steady load the log grows between two full checkpoints (tens of MiB in
- * the channel bench), and cutting it back to 4 MiB each time was an `ftruncate` of that much on
- * the request path: 5-40 ms with the batch of requests waiting (ext4 frees the blocks, and waits
- * for the journal the checkpointer's fsyncs keep busy). At 64 MiB the file keeps its blocks, the
- * log reuses them from its start, and only a burst past 64 MiB is cut back.
+ * starts it over. Under a steady load no checkpoint of this thread reaches the log's end (the
+ * writer adds to it meanwhile), so the log grows until the writer's backstop (20,000 pages, about
+ * 79 MiB) checkpoints it and it starts over. Cut back to 4 MiB each time, that was an `ftruncate`
+ * of up to 75 MiB on the request path: 5-40 ms with the batch of requests waiting (ext4 frees the
+ * blocks, and waits for the journal that the checkpointer's fsyncs keep busy). Above the backstop,
+ * the file keeps its blocks and the log reuses them from its start; only a log that grew past it
+ * (a reader holding an old snapshot, so no checkpoint could finish) is cut back.
  */
-export const WAL_FILE_LIMIT_BYTES = 64 * 1024 * 1024;
+export const WAL_FILE_LIMIT_BYTES = 128 * 1024 * 1024;
