@@ -1,6 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
+import { hash } from "@node-rs/argon2";
 import { zxcvbn, zxcvbnOptions } from "@zxcvbn-ts/core";
 import * as common from "@zxcvbn-ts/language-common";
 import * as de from "@zxcvbn-ts/language-de";
@@ -11,6 +12,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { failure } from "../../test/helpers.js";
 import {
   decoyPasswordHash,
+  HASH_TURN_MS,
   hashingRoute,
   hashPassword,
   passwordHasher,
@@ -139,6 +141,39 @@ describe("password hashing", () => {
       const verifies = Array.from({ length: 6 }, () => verifyPassword(stored, password));
       expect(passwordHasher.active).toBe(1);
       expect(await Promise.all(verifies)).toEqual(verifies.map(() => true));
+    } finally {
+      setHashThreads(availableParallelism());
+    }
+  });
+
+  it("lets the verifies that finish while others queue go on together, at the next turn; alone, none waits", async () => {
+    // Cheap hashes (the parameters are read from the hash): four finish within a few ms.
+    const stored = await hash(password, { algorithm: 2, memoryCost: 64, timeCost: 1, parallelism: 1 });
+    hashingRoute.libuvUpTo = 0;
+    await passwordHasher.close();
+    setHashThreads(1);
+    const four = async () => {
+      const t0 = performance.now();
+      return Promise.all(
+        ["right", "wrong", "right", "right"].map(async (which) => {
+          const ok = await verifyPassword(stored, which === "right" ? password : `${password}!`);
+          return { ok, at: performance.now() - t0 };
+        }),
+      );
+    };
+    try {
+      const start = performance.now();
+      expect(await verifyPassword(stored, password)).toBe(true);
+      expect(performance.now() - start).toBeLessThan(HASH_TURN_MS);
+      await four(); // the thread's first round warms it up
+      const settled = await four();
+      expect(settled.map((s) => s.ok)).toEqual([true, false, true, true]);
+      // The first two finished with others still queued behind the one thread: they waited for the
+      // turn and went on in the same tick. The last two found no queue and went on at once.
+      const [first, second, third, last] = settled.map((s) => s.at) as [number, number, number, number];
+      expect(first).toBeGreaterThanOrEqual(HASH_TURN_MS - 1);
+      expect(Math.abs(second - first)).toBeLessThan(2);
+      expect(Math.max(third, last)).toBeLessThan(first);
     } finally {
       setHashThreads(availableParallelism());
     }

@@ -71,6 +71,13 @@ export class ThreadPool<T extends object, R> {
     return this.running.length;
   }
 
+  /** Tasks sent to a thread and not yet answered, the ones being run included. */
+  get inFlight(): number {
+    let tasks = 0;
+    for (const running of this.running) tasks += running.pending.size;
+    return tasks;
+  }
+
   /** The task's result; rejects with ERR_UNAVAILABLE when no thread could give one. */
   run(task: T): Promise<R> {
     const running = this.pick();
