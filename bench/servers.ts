@@ -51,10 +51,9 @@ export function sumStatusKiB(pids: number[], field: "VmRSS" | "VmHWM"): number |
   return sum;
 }
 
-/** CPU seconds (user + system) the processes have used so far (Linux only). */
 /**
- * CPU seconds (user + system) of these processes, or of their main threads only: the thread that
- * runs JavaScript, HTTP and SQLite, which the hashing threads and V8's own threads leave aside.
+ * CPU seconds (user + system) the processes have used so far (Linux only), or their main threads
+ * only: the thread that runs JavaScript, HTTP and SQLite, not the hashing threads nor V8's own.
  */
 export function procCpuSeconds(pids: number[], mainThreadOnly = false): number | null {
   let sum = 0;
