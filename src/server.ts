@@ -116,8 +116,10 @@ export async function buildApp(options: AppOptions): Promise<App> {
     bodyLimit: 64 * 1024,
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     // Malformed URLs and overlong parameters get the same coded answer and headers as any error.
-    frameworkErrors: (error, request, reply) =>
-      headers(request.raw, reply.raw, () => server.errorHandler(error, request, reply)),
+    frameworkErrors: (error, request, reply) => {
+      reply.headers(headers);
+      server.errorHandler(error, request, reply);
+    },
     ajv: { customOptions: { coerceTypes: false, removeAdditional: true, allErrors: false } },
     genReqId: () => crypto.randomUUID(),
   });

@@ -16,6 +16,7 @@ import { ManualClock } from "../platform/clock.js";
 import { AppError } from "../platform/errors.js";
 import { type Locale, locales, translator } from "../platform/i18n.js";
 import { buildApp } from "../server.js";
+import { securityHeaders } from "./security.js";
 
 const closers: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -277,6 +278,38 @@ describe("framework errors", () => {
       headers: auth,
     });
     expect(read.json().error.code).toBe("ERR_ACCOUNT_NOT_FOUND");
+  });
+});
+
+describe("security headers", () => {
+  it("are helmet's, on every kind of answer: API success, coded refusal, unknown route, page, 500", async () => {
+    const t = await loggedApp();
+    const expected = securityHeaders(false);
+    // What helmet itself sets with this configuration (taken from it once, see securityHeaders).
+    expect(expected["content-security-policy"]).toContain("frame-ancestors 'none'");
+    expect(expected).toMatchObject({
+      "x-content-type-options": "nosniff",
+      "x-frame-options": "SAMEORIGIN",
+      "referrer-policy": "no-referrer",
+      "cross-origin-opener-policy": "same-origin",
+    });
+    expect(Object.keys(expected).length).toBeGreaterThanOrEqual(11);
+    expect(securityHeaders(true)["strict-transport-security"]).toContain("max-age=");
+    expect(securityHeaders(true)["content-security-policy"]).toContain("upgrade-insecure-requests");
+    expect(expected["strict-transport-security"]).toBeUndefined();
+    t.server.get("/api/v1/broken-for-test", async () => {
+      throw new Error("boom");
+    });
+    const answers = [
+      await t.server.inject({ method: "POST", url: "/api/v1/recovery", payload: { address: "a@b.example" } }),
+      await t.server.inject({ method: "POST", url: "/api/v1/recovery", payload: { address: "" } }),
+      await t.server.inject({ url: "/api/v1/nowhere" }),
+      await t.server.inject({ url: "/" }),
+      await t.server.inject({ url: "/api/v1/broken-for-test" }),
+    ];
+    expect(answers.map((a) => a.statusCode)).toEqual([201, 400, 404, 200, 500]);
+    for (const answer of answers)
+      for (const [name, value] of Object.entries(expected)) expect(answer.headers[name], name).toBe(value);
   });
 });
 
