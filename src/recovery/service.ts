@@ -224,7 +224,8 @@ export class RecoveryService {
       )
         throw new AppError("ERR_RECOVERY_STEP");
       if (rawValue.trim() === "") throw new AppError("ERR_BACKUP_EMPTY", { field: "value" });
-      const looksValid = kind === "email" ? normalizeEmail(rawValue) !== null : looksLikePhone(rawValue);
+      const email = kind === "email" ? normalizeEmail(rawValue) : null;
+      const looksValid = kind === "email" ? email !== null : looksLikePhone(rawValue);
       if (!looksValid)
         throw new AppError(kind === "email" ? "ERR_VALIDATION" : "ERR_PHONE_INVALID", { field: "value" });
 
@@ -232,25 +233,15 @@ export class RecoveryService {
       const code = sixDigitCode();
       const codeId = newId();
       const expiresAt = now + codeTtlMs[kind];
-      // Masked from what was typed, read the same way for every account (never in the account's
-      // country), so the page looks the same for any account, and like the masks elsewhere.
-      const typedPhone =
-        kind === "phone" ? typedPhoneForDisplay(rawValue, this.platform.config.defaultCountry) : "";
-      const masked =
-        kind === "email"
-          ? maskAlternate("email", normalizeEmail(rawValue)!)
-          : maskAlternate("phone", typedPhone);
-      // From what was typed, read alike for every account: a key read in the account's country would
-      // make the cap tell accounts (and their country) apart.
-      const destinationKey = this.capKey(
-        "destination",
-        recovery.address,
-        kind,
-        kind === "email" ? normalizeEmail(rawValue)! : typedPhone,
-      );
+      // What was typed, read the same way for every account (never in the account's country): the
+      // page's mask looks the same for any account, and like the masks elsewhere; and the cap's key,
+      // read in the account's country, would tell accounts (and their country) apart.
+      const typed = email ?? typedPhoneForDisplay(rawValue, this.platform.config.defaultCountry);
+      const masked = maskAlternate(kind, typed);
+      const destinationKey = this.capKey("destination", recovery.address, kind, typed);
       // The same look-ups whether or not the address has an account: timing tells nothing.
       const account = await this.accounts.findById(recovery.account_id, tx);
-      const value = kind === "email" ? normalizeEmail(rawValue)! : normalizePhone(rawValue, account?.country);
+      const value = email ?? normalizePhone(rawValue, account?.country);
       // The person typed both: saying so reveals nothing, and sends nothing.
       if (kind === "email" && value === recovery.address)
         throw new AppError("ERR_BACKUP_IS_ACCOUNT", { field: "value" });
