@@ -45,6 +45,32 @@ describe("the account as other features see it", () => {
     expect(byId).toEqual(facts);
   });
 
+  it("tells a code request where codes may go, the same for a locked account, nothing for an unknown id", async () => {
+    await createAccount(t, {
+      address: "jan-peeters@telenet.example",
+      alternates: [
+        { kind: "email", value: "jan@verified.example", verified: true },
+        { kind: "email", value: "jan@unverified.example", verified: false },
+      ],
+    });
+    const janId = (await accounts().idOf("jan-peeters@telenet.example"))!;
+    await lockAccount(t, "jan-peeters@telenet.example");
+    const reach = await inTransaction(t.app.platform, (tx) => accounts().reachOf(janId, tx));
+    expect(reach).toEqual({
+      locale: "en",
+      country: null,
+      verifiedAlternates: [{ id: expect.any(String), kind: "email", value: "jan@verified.example" }],
+    });
+    const facts = (await accounts().findById(mariaId))!;
+    expect(await inTransaction(t.app.platform, (tx) => accounts().reachOf(mariaId, tx))).toEqual({
+      locale: facts.locale,
+      country: facts.country,
+      verifiedAlternates: expect.arrayContaining(facts.verifiedAlternates),
+    });
+    for (const unknown of ["00000000-0000-0000-0000-000000000001", null])
+      expect(await inTransaction(t.app.platform, (tx) => accounts().reachOf(unknown, tx))).toBeUndefined();
+  });
+
   it("shows the lock in force", async () => {
     await lockAccount(t, maria.address);
     expect((await accounts().findById(mariaId))?.lock).toMatchObject({ reason: "compromise" });

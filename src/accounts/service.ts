@@ -74,6 +74,8 @@ export interface AccountFacts {
   verifiedAlternates: VerifiedAlternate[];
 }
 
+export type AccountReach = Pick<AccountFacts, "locale" | "country" | "verifiedAlternates">;
+
 declare const accepted: unique symbol;
 /**
  * A new password that passed the rules for one account, already hashed (argon2 runs before the
@@ -272,6 +274,18 @@ export class AccountsService {
     const db = tx ?? this.platform.db;
     const account = await store.findAccountById(db, id ?? NO_ACCOUNT_ID);
     return this.factsOf(db, account, account?.address ?? "");
+  }
+
+  /**
+   * What a code request needs of an account: its language, its country and where codes may go, read
+   * alike for an unknown id (undefined then). Not its lock, which a recovery is the way out of, so
+   * not its address's throttle row and that row's keyed hash: 2% of a code request.
+   */
+  async reachOf(id: string | null, tx: Tx): Promise<AccountReach | undefined> {
+    const account = await store.findAccountById(tx, id ?? NO_ACCOUNT_ID);
+    const verifiedAlternates = await this.verifiedAlternates(account?.id ?? NO_ACCOUNT_ID, tx);
+    if (!account) return undefined;
+    return { locale: account.locale, country: account.country, verifiedAlternates };
   }
 
   private async factsOf(

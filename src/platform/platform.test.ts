@@ -118,6 +118,26 @@ describe("secrets and ids", () => {
     expect(new Secrets("other-key".repeat(4)).matches("code:1:123456", stored)).toBe(false);
   });
 
+  it("seals what must be read back: only its key opens it, whole and unaltered, never the same twice", () => {
+    const secrets = new Secrets("k".repeat(32));
+    for (const text of ["", "123456", `Votre code : 123456 — ${"é".repeat(300)} 🔑`]) {
+      const sealed = secrets.seal(text);
+      expect(sealed).not.toContain("123456");
+      expect(secrets.unseal(sealed)).toBe(text);
+      expect(secrets.seal(text)).not.toBe(sealed);
+      expect(() => new Secrets("other-key".repeat(4)).unseal(sealed)).toThrow();
+      // One changed character of the ciphertext, or a shorter one: refused by the tag.
+      const [version, iv, tag, body] = sealed.split(".") as [string, string, string, string];
+      const flipped = Buffer.from(body, "base64url");
+      if (flipped.length > 0) {
+        flipped[0]! ^= 1;
+        expect(() => secrets.unseal([version, iv, tag, flipped.toString("base64url")].join("."))).toThrow();
+        const cut = Buffer.from(body, "base64url").subarray(1).toString("base64url");
+        expect(() => secrets.unseal([version, iv, tag, cut].join("."))).toThrow();
+      }
+    }
+  });
+
   it("makes references easy to dictate and recovery ids that hold no digits", () => {
     const refs = new Set(Array.from({ length: 500 }, newCaseRef));
     expect(refs.size).toBe(500);

@@ -28,7 +28,9 @@ export class Secrets {
   seal(plaintext: string): string {
     const iv = randomBytes(12);
     const cipher = createCipheriv("aes-256-gcm", this.sealKey, iv);
-    const body = Buffer.concat([cipher.update(plaintext, "utf8"), cipher.final()]);
+    const body = cipher.update(plaintext, "utf8");
+    // GCM is a stream mode: final() adds no bytes, it computes the tag.
+    cipher.final();
     return ["v1", iv, cipher.getAuthTag(), body]
       .map((part) => (typeof part === "string" ? part : part.toString("base64url")))
       .join(".");

@@ -240,7 +240,7 @@ export class RecoveryService {
       const masked = maskAlternate(kind, typed);
       const destinationKey = this.capKey("destination", recovery.address, kind, typed);
       // The same look-ups whether or not the address has an account: timing tells nothing.
-      const account = await this.accounts.findById(recovery.account_id, tx);
+      const account = await this.accounts.reachOf(recovery.account_id, tx);
       const value = email ?? normalizePhone(rawValue, account?.country);
       // The person typed both: saying so reveals nothing, and sends nothing.
       if (kind === "email" && value === recovery.address)
