@@ -253,7 +253,7 @@ export class AccountsService {
    * query, the same whether or not an account has the address.
    */
   async idOf(address: string, tx?: Tx): Promise<string | null> {
-    return (await store.findAccountByAddress(tx ?? this.platform.db, address))?.id ?? null;
+    return (await store.findAccountIdByAddress(tx ?? this.platform.db, address)) ?? null;
   }
 
   /** The account of a normalised address, as other features see it (the same queries for none). */
@@ -282,7 +282,7 @@ export class AccountsService {
    * not its address's throttle row and that row's keyed hash: 2% of a code request.
    */
   async reachOf(id: string | null, tx: Tx): Promise<AccountReach | undefined> {
-    const account = await store.findAccountById(tx, id ?? NO_ACCOUNT_ID);
+    const account = await store.findAccountReach(tx, id ?? NO_ACCOUNT_ID);
     const verifiedAlternates = await this.verifiedAlternates(account?.id ?? NO_ACCOUNT_ID, tx);
     if (!account) return undefined;
     return { locale: account.locale, country: account.country, verifiedAlternates };
@@ -310,8 +310,7 @@ export class AccountsService {
 
   /** The verified alternates of an account (none for an unknown id): where codes and notices may go. */
   async verifiedAlternates(accountId: string, db: Executor = this.platform.db): Promise<VerifiedAlternate[]> {
-    const all = await store.alternatesOf(db, accountId);
-    return all.filter((a) => a.verified === 1).map((a) => ({ id: a.id, kind: a.kind, value: a.value }));
+    return store.verifiedAlternatesOf(db, accountId);
   }
 
   async lockAccount(
