@@ -53,14 +53,14 @@ export const auditSubject = (
   tx: Tx,
   subject: { accountId: string | null; address: string },
   entry: AuditEntry,
-) =>
-  subject.accountId
+) => {
+  // Keyed for an account's address too, though its entry goes to the account's chain: skipping it
+  // made an unknown address's answer one HMAC (about 3 µs) slower.
+  const addressStream = `address:${platform.secrets.hmac(`address:${subject.address}`)}`;
+  return subject.accountId
     ? auditAccount(platform, tx, subject.accountId, entry)
-    : appendAudit(
-        tx,
-        platform.dialect,
-        platform.auditKey,
-        platform.clock.now(),
-        `address:${platform.secrets.hmac(`address:${subject.address}`)}`,
-        { ...entry, accountId: null },
-      );
+    : appendAudit(tx, platform.dialect, platform.auditKey, platform.clock.now(), addressStream, {
+        ...entry,
+        accountId: null,
+      });
+};

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import {
   auth,
   concurrencyTest,
@@ -213,6 +213,38 @@ describe("only the person who confirmed the code sets the password", () => {
     const statuses = answers.map((a) => a.statusCode);
     expect(statuses.filter((s) => s === 200)).toHaveLength(1);
     expect(statuses.filter((s) => s !== 200).every((s) => s === 409)).toBe(true);
+  });
+});
+
+describe("the same work whatever the address or the value typed", () => {
+  it("hashes as much for an address with an account as for one without, for a right backup as for a wrong one", async () => {
+    t = await testApp();
+    await createLockedMaria(t);
+    const hmac = vi.spyOn(t.app.platform.secrets, "hmac");
+    const hashes = async (step: () => Promise<unknown>) => {
+      hmac.mockClear();
+      await step();
+      return hmac.mock.calls.length;
+    };
+    let known = "";
+    let unknown = "";
+    const starts = {
+      known: await hashes(async () => (known = await start())),
+      unknown: await hashes(async () => (unknown = await start("nobody@hotmail.example"))),
+    };
+    expect(starts.known).toBeGreaterThan(0);
+    expect(starts.unknown).toBe(starts.known);
+    const right = await hashes(() => choose(known));
+    // The right one is sent (before the next request voids its code); the others never are.
+    expect((await t.messages()).map((m) => m.recipient)).toEqual([BACKUP]);
+    const codes = {
+      right,
+      wrong: await hashes(() => choose(known, "mallory@evil.example")),
+      unknown: await hashes(() => choose(unknown, "mallory@evil.example")),
+    };
+    expect(codes.right).toBeGreaterThan(0);
+    expect(codes).toEqual({ right, wrong: right, unknown: right });
+    expect(await t.messages()).toHaveLength(1);
   });
 });
 

@@ -250,7 +250,11 @@ export class RecoveryService {
         value !== null
           ? account?.verifiedAlternates.find((a) => a.kind === kind && a.value === value)
           : undefined;
-      const linkToken = match && kind === "email" ? randomToken(32) : null;
+      // Hashed whether or not what was typed matched, and kept only for a real code: a right backup
+      // answered two HMACs (about 6 µs) slower than a wrong one.
+      const codeHash = this.codeHash(codeId, code);
+      const linkToken = randomToken(32);
+      const linkTokenHash = this.linkTokenHash(linkToken);
       // Messages to the account's own verified alternates speak the account's language.
       const mailLocale = pickLocale(account?.locale, recovery.locale);
       const t = translator(mailLocale);
@@ -272,18 +276,18 @@ export class RecoveryService {
         address: recovery.address,
         channel: kind,
         destination_masked: masked,
-        code_hash: match ? this.codeHash(codeId, code) : null,
+        code_hash: match ? codeHash : null,
         attempts: 0,
         created_at: now,
         expires_at: expiresAt,
         used_at: null,
         voided_at: null,
-        link_token_hash: linkToken ? this.linkTokenHash(linkToken) : null,
+        link_token_hash: match && kind === "email" ? linkTokenHash : null,
       });
       // Checked again where it changes: a code confirmed since the read above stands.
       if (!(await store.awaitCode(tx, id, now - PASSWORD_STEP_TTL_MS)))
         throw new AppError("ERR_RECOVERY_STEP");
-      const link = `${this.platform.config.publicUrl}/recover/link?token=${linkToken ?? randomToken(32)}&lang=${mailLocale}`;
+      const link = `${this.platform.config.publicUrl}/recover/link?token=${linkToken}&lang=${mailLocale}`;
       await notify(tx, this.platform, {
         to: { kind, value: match?.value ?? "" },
         subject: t("mail.code.subject"),
