@@ -24,6 +24,7 @@ import { TimerService } from "./timers/service.js";
 import { registerApiDocs } from "./web/docs.js";
 import { registerErrorHandler, UNAVAILABLE_RETRY_S } from "./web/error-handler.js";
 import type { PublicRateLimit } from "./web/http.js";
+import { lazyRequestLogger } from "./web/request-logger.js";
 import { registerSecurity, securityHeaders } from "./web/security.js";
 
 declare module "fastify" {
@@ -122,6 +123,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     },
     ajv: { customOptions: { coerceTypes: false, removeAdditional: true, allErrors: false } },
     genReqId: () => crypto.randomUUID(),
+    childLoggerFactory: lazyRequestLogger,
   });
 
   const transports: Record<"email" | "sms", Transport> = {

@@ -71,6 +71,18 @@ describe("logs", () => {
     });
 
     expect(sink.text()).toContain("incoming request");
+    // Each request's lines carry its own id: its first line and its last share one, no two requests do.
+    const entries = sink
+      .text()
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as { msg?: string; reqId?: string });
+    const idsOf = (msg: string) => entries.filter((entry) => entry.msg === msg).map((entry) => entry.reqId);
+    const incoming = idsOf("incoming request");
+    expect(incoming.length).toBeGreaterThan(5);
+    expect(new Set(incoming).size).toBe(incoming.length);
+    expect(incoming.every((id) => typeof id === "string")).toBe(true);
+    expect(idsOf("request completed")).toEqual(incoming);
     // Route patterns, never paths: a recovery id in the log would be a handle on someone's recovery.
     expect(sink.text()).toContain("/api/v1/recovery/:id/code");
     expect(sink.text()).toContain("/recover/link");
