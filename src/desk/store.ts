@@ -174,11 +174,32 @@ export const findOpenCaseByPhone = (db: Executor, phone: string) =>
     .limit(sql.lit(1))
     .executeTakeFirst();
 
+/**
+ * What a queue shows of a case (the API's summary, the console's list). Only these: better-sqlite3
+ * builds each row as an object, property by property, and the 28 columns of 100 cases were half
+ * the cost of a queue read.
+ */
+const QUEUE_COLUMNS = [
+  "id",
+  "ref",
+  "status",
+  "tier",
+  "team",
+  "language",
+  "country",
+  "subject",
+  "first_attempt_at",
+  "next_due",
+  "due_first_response",
+  "due_next_update",
+  "due_resolution",
+] as const;
+
 /** Open cases of a team, nearest deadline first, then those waiting on the customer. */
 export async function queueOf(db: Executor, team: string, limit: number) {
   const open = await db
     .selectFrom("cases")
-    .selectAll()
+    .select(QUEUE_COLUMNS)
     .where("team", "=", team)
     .where("status", "=", "open")
     .orderBy("next_due")
@@ -188,7 +209,7 @@ export async function queueOf(db: Executor, team: string, limit: number) {
   if (open.length >= limit) return open;
   const waiting = await db
     .selectFrom("cases")
-    .selectAll()
+    .select(QUEUE_COLUMNS)
     .where("team", "=", team)
     .where("status", "=", "waiting")
     .orderBy("next_due")
