@@ -137,6 +137,9 @@ export interface OpenOptions {
   timeouts?: DatabaseTimeouts;
 }
 
+/** SQLite's page cache of the server's connection, in KiB. */
+export const PAGE_CACHE_KIB = 8_000;
+
 export const defaultTimeouts: DatabaseTimeouts = { connectMs: 2_000, statementMs: 5_000 };
 
 export function openDatabase(database: Config["database"], options: OpenOptions = {}): DbHandle {
@@ -152,6 +155,10 @@ export function openDatabase(database: Config["database"], options: OpenOptions 
     // changes in a sub-journal: past 64 KiB that spilled to a temporary file, and a code request
     // (five rows, a dozen pages) wrote each page there once more (its inserts took 3 times as long).
     sqlite.pragma("temp_store = MEMORY");
+    // better-sqlite3 builds SQLite with a 16 MB page cache; under a flood of code requests it filled
+    // within seconds and was a tenth of the resident memory. At 8 MB a code request reads about 0.2
+    // pages back from the OS's cache (a system call each), for 7-8 MiB less (docs/benchmarks.md).
+    sqlite.pragma(`cache_size = -${PAGE_CACHE_KIB}`);
     sqlite.pragma(`busy_timeout = ${timeouts.statementMs}`);
     const statements = withStatementCache(sqlite);
     const statementOf: StatementOf = (text) => statements.prepare(text);

@@ -4,7 +4,14 @@ import { join } from "node:path";
 import SqliteDatabase from "better-sqlite3";
 import { sql } from "kysely";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type DbHandle, type Executor, migrateToLatest, openDatabase, type Tx } from "./database.js";
+import {
+  type DbHandle,
+  type Executor,
+  migrateToLatest,
+  openDatabase,
+  PAGE_CACHE_KIB,
+  type Tx,
+} from "./database.js";
 import { GroupCommit } from "./group-commit.js";
 import { prepared, runsDirectly } from "./prepared.js";
 
@@ -91,6 +98,12 @@ describe("group commit (SQLite)", () => {
     // Past 64 KiB a sub-journal spilled to a file: every page a use-case changed was written twice.
     const { rows } = await sql<{ temp_store: number }>`pragma temp_store`.execute(handle.db);
     expect(rows).toEqual([{ temp_store: 2 }]);
+  });
+
+  it("keeps a page cache of PAGE_CACHE_KIB, not the 16 MB better-sqlite3 builds SQLite with", async () => {
+    const { rows } = await sql<{ cache_size: number }>`pragma cache_size`.execute(handle.db);
+    expect(rows).toEqual([{ cache_size: -PAGE_CACHE_KIB }]);
+    expect(PAGE_CACHE_KIB).toBeLessThan(16_000);
   });
 
   it("commits a lone use-case at once", async () => {
