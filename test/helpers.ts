@@ -165,10 +165,19 @@ export interface TestAppOptions {
    * development mailbox's capture when unset).
    */
   transports?: "record" | "configured";
+  /** SQLite: told the text of each statement that transactions run directly on the connection. */
+  onStatement?: (sql: string) => void;
 }
 
 export async function testApp(env: Record<string, string> = {}, options: TestAppOptions = {}) {
   const database = await freshDatabase();
+  const { statementOf } = database;
+  const onStatement = options.onStatement;
+  if (statementOf && onStatement)
+    database.statementOf = (text) => {
+      onStatement(text);
+      return statementOf(text);
+    };
   const config = loadConfig({
     ...testEnv,
     // The story is Belgian: a number typed the Belgian way (0470 …) is read as +32.

@@ -167,24 +167,33 @@ export const OUTBOX_BATCH = 20;
  */
 export async function claimDueMessages(db: Executor, dialect: Dialect, clock: Clock): Promise<OutboxRow[]> {
   const now = clock.now();
-  let due = db
-    .selectFrom("outbox")
-    .select("id")
-    .where("status", "=", "pending")
-    .where("next_attempt_at", "<=", now)
-    .where((eb) => eb.or([eb("claimed_until", "is", null), eb("claimed_until", "<", now)]))
-    .orderBy("next_attempt_at")
-    .limit(OUTBOX_BATCH);
-  if (dialect === "postgres") due = due.modifyEnd(sql`for update skip locked`);
-  const rows = await db
-    .updateTable("outbox")
-    .set({ claimed_until: now + CLAIM_MS })
-    .where("id", "in", due)
-    .returningAll()
-    .execute();
+  const claim = dialect === "postgres" ? claimSkippingLocked : claimOnSqlite;
+  const { rows } = await claim(db, now, now + CLAIM_MS);
   // RETURNING keeps no order.
   return rows.sort((a, b) => Number(a.next_attempt_at) - Number(b.next_attempt_at));
 }
+
+// Prepared: the dispatcher claims after every commit that queued a mail (1.6% of a code request.s time
+// went into building this statement anew each time).
+const claimDue = (skipLocked: boolean) =>
+  prepared((db: Executor, now: number, claimedUntil: number) => {
+    let due = db
+      .selectFrom("outbox")
+      .select("id")
+      .where("status", "=", "pending")
+      .where("next_attempt_at", "<=", now)
+      .where((eb) => eb.or([eb("claimed_until", "is", null), eb("claimed_until", "<", now)]))
+      .orderBy("next_attempt_at")
+      .limit(sql.lit(OUTBOX_BATCH));
+    if (skipLocked) due = due.modifyEnd(sql`for update skip locked`);
+    return db
+      .updateTable("outbox")
+      .set({ claimed_until: claimedUntil })
+      .where("id", "in", due)
+      .returningAll();
+  });
+const claimOnSqlite = claimDue(false);
+const claimSkippingLocked = claimDue(true);
 
 const markSentKeepingBody = prepared((db: Executor, id: string, now: number) =>
   db

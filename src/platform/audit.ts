@@ -85,7 +85,7 @@ export async function appendAudit(
       prevHash,
       hash,
     );
-    if (added.rows.length === 1) return;
+    if (added.numAffectedRows === 1n) return;
     // Another transaction added this seq (it committed, or we waited until it did).
     if (tries >= MAX_APPEND_TRIES)
       throw new Error(`audit chain ${stream}: no free place after ${tries} tries`);
@@ -130,8 +130,9 @@ const insertEntry = prepared(
         hash,
       })
       // Taken: nothing is added (no error, which on PostgreSQL would end the transaction).
-      .onConflict((oc) => oc.columns(["stream", "seq"]).doNothing())
-      .returning("seq"),
+      // Added or not is the count of rows changed: a RETURNING clause made SQLite build and drop a
+      // temporary table in every append.
+      .onConflict((oc) => oc.columns(["stream", "seq"]).doNothing()),
 );
 
 /** An account's entries, oldest first: its own chain, read through the primary key. */

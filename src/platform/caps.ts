@@ -22,7 +22,7 @@ export async function countAct(
   const over = now - windowMs;
   const result =
     limit === null ? await countUncapped(db, key, now, over) : await countCapped(db, key, now, over, limit);
-  return result.rows.length === 1;
+  return result.numAffectedRows === 1n;
 }
 
 /** Counts one act: a new window when the last one is over (started at or before `over`). */
@@ -33,15 +33,15 @@ const countOne = (key: string, now: number, over: number) => sql`
     count = case when cap_counters.window_start <= ${over} then 1 else cap_counters.count + 1 end,
     window_start = case when cap_counters.window_start <= ${over} then ${now} else cap_counters.window_start end`;
 
-const countUncapped = prepared(
-  (_db: Executor, key: string, now: number, over: number) =>
-    sql<{ key: string }>`${countOne(key, now, over)} returning key`,
+// Counted or not is the count of rows changed, not a RETURNING clause: on SQLite that clause
+// builds and drops a temporary table in each statement (1.3-1.5 µs of an upsert's 3.6).
+const countUncapped = prepared((_db: Executor, key: string, now: number, over: number) =>
+  countOne(key, now, over),
 );
 const countCapped = prepared(
   (_db: Executor, key: string, now: number, over: number, limit: number) =>
-    sql<{ key: string }>`${countOne(key, now, over)}
-      where cap_counters.window_start <= ${over} or cap_counters.count < ${limit}
-      returning key`,
+    sql`${countOne(key, now, over)}
+      where cap_counters.window_start <= ${over} or cap_counters.count < ${limit}`,
 );
 
 /** The acts counted for `key` in a window still open at `now`, and when that window started. */

@@ -1,5 +1,5 @@
 import { sql } from "kysely";
-import type { Executor } from "../db/database.js";
+import type { Dialect, Executor } from "../db/database.js";
 import { prepared, preparedInsert } from "../db/prepared.js";
 import type { RecoveriesTable, RecoveryCodesTable, RecoveryState } from "../db/schema.js";
 
@@ -125,43 +125,68 @@ export const latestCodeOf = (db: Executor, recoveryId: string) =>
     .executeTakeFirst();
 
 /**
- * Before a new code: voids the live codes of `recoveryId` and the live real codes of `address`, in
- * one statement (no code row has an empty address, so "" voids only the recovery's own).
+ * Before a new code: voids the live codes of `recoveryId` and the live real codes of `address` (no
+ * code row has an empty address, so "" voids only the recovery's own).
  */
-export const voidCodesBeforeNew = (
+export async function voidCodesBeforeNew(
   db: Executor,
+  dialect: Dialect,
   recoveryId: string,
   address: string,
   now: number,
   longestLifeMs: number,
-) => voidBeforeNew(db, now, now - longestLifeMs, recoveryId, address);
+) {
+  const since = now - longestLifeMs;
+  if (dialect === "postgres") {
+    // One statement: one round trip.
+    await voidLiveBeforeNew(db, now, since, recoveryId, address);
+    return;
+  }
+  // On SQLite an UPDATE that searches an index holding a column it changes first copies the rows
+  // it found into a temporary table; found first and voided one by one (one or two rows), none is
+  // built.
+  for (const { id } of (await liveBeforeNew(db, since, recoveryId, address)).rows)
+    await voidCode(db, id, now);
+}
 
-const voidBeforeNew = prepared(
+// Two index searches: said as one OR, SQLite scanned the whole live-codes index instead.
+const liveCodeIds = (db: Executor, since: number, recoveryId: string, address: string) =>
+  db
+    .selectFrom("recovery_codes")
+    .select("id")
+    .where("recovery_id", "=", recoveryId)
+    .where("voided_at", "is", null)
+    .where("created_at", ">", since)
+    .unionAll(
+      db
+        .selectFrom("recovery_codes")
+        .select("id")
+        .where("address", "=", address)
+        .where("created_at", ">", since)
+        .where("used_at", "is", null)
+        .where("voided_at", "is", null)
+        .where("code_hash", "is not", null),
+    );
+
+const liveBeforeNew = prepared(liveCodeIds);
+
+const voidLiveBeforeNew = prepared(
   (db: Executor, now: number, since: number, recoveryId: string, address: string) =>
     db
       .updateTable("recovery_codes")
       .set({ voided_at: now })
       .where("used_at", "is", null)
       .where("voided_at", "is", null)
-      // Two index searches: said as one OR, SQLite scanned the whole live-codes index instead.
-      .where("id", "in", (eb) =>
-        eb
-          .selectFrom("recovery_codes")
-          .select("id")
-          .where("recovery_id", "=", recoveryId)
-          .where("voided_at", "is", null)
-          .where("created_at", ">", since)
-          .unionAll(
-            eb
-              .selectFrom("recovery_codes")
-              .select("id")
-              .where("address", "=", address)
-              .where("created_at", ">", since)
-              .where("used_at", "is", null)
-              .where("voided_at", "is", null)
-              .where("code_hash", "is not", null),
-          ),
-      ),
+      .where("id", "in", liveCodeIds(db, since, recoveryId, address)),
+);
+
+const voidCode = prepared((db: Executor, id: string, now: number) =>
+  db
+    .updateTable("recovery_codes")
+    .set({ voided_at: now })
+    .where("id", "=", id)
+    .where("used_at", "is", null)
+    .where("voided_at", "is", null),
 );
 
 /** Voids the address's codes still usable; none is older than the longest code life, so only those are looked at. */
