@@ -173,7 +173,7 @@ export async function claimDueMessages(db: Executor, dialect: Dialect, clock: Cl
   return rows.sort((a, b) => Number(a.next_attempt_at) - Number(b.next_attempt_at));
 }
 
-// Prepared: the dispatcher claims after every commit that queued a mail (1.6% of a code request.s time
+// Prepared: the dispatcher claims after every commit that queued a mail (1.6% of a code request's time
 // went into building this statement anew each time).
 const claimDue = (skipLocked: boolean) =>
   prepared((db: Executor, now: number, claimedUntil: number) => {
