@@ -282,9 +282,12 @@ export class AccountsService {
    * not its address's throttle row and that row's keyed hash: 2% of a code request.
    */
   async reachOf(id: string | null, tx: Tx): Promise<AccountReach | undefined> {
-    const account = await store.findAccountReach(tx, id ?? NO_ACCOUNT_ID);
-    const verifiedAlternates = await this.verifiedAlternates(account?.id ?? NO_ACCOUNT_ID, tx);
-    if (!account) return undefined;
+    const rows = await store.findAccountReach(tx, id ?? NO_ACCOUNT_ID);
+    const account = rows[0]!;
+    if (account.locale === null) return undefined;
+    const verifiedAlternates = rows.flatMap(({ id, kind, value }) =>
+      id !== null && kind !== null && value !== null ? [{ id, kind, value }] : [],
+    );
     return { locale: account.locale, country: account.country, verifiedAlternates };
   }
 
