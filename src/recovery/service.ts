@@ -273,7 +273,7 @@ export class RecoveryService {
         "ERR_TOO_MANY_CODES",
       );
       // The new code voids this recovery's older codes, and a real one the address's other real codes;
-      // a decoy runs the same statement with an address that matches nothing (same work, nothing real).
+      // a decoy runs the same statements with an address that matches nothing (same work, nothing real).
       await store.voidCodesBeforeNew(
         tx,
         this.platform.dialect,
