@@ -1,3 +1,4 @@
+import { sql } from "kysely";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import {
   auth,
@@ -77,6 +78,7 @@ async function otherNodes(count: number, options?: OpenOptions) {
     await app.server.ready();
     const node = {
       server: app.server,
+      database,
       close: async () => {
         await app.server.close();
         await database.close();
@@ -438,6 +440,11 @@ describe("noise never keeps the owner out", () => {
       await createAccount(t, { address: "lena.schmidt@web.example" });
       // A node whose pool gives up waiting for a free connection quickly, so waiting shows.
       const [, node] = await otherNodes(1, { poolSize: 4, timeouts: { connectMs: 150, statementMs: 5_000 } });
+      // Its four connections opened first: what the 150 ms bound is about is waiting for a busy pool,
+      // not a new connection's setup, which a machine busy with the other test files can take longer.
+      await Promise.all(
+        Array.from({ length: 4 }, () => sql`select pg_sleep(0.05)`.execute(node!.database.db)),
+      );
       const start = (address: string, ip: string) =>
         node!.server.inject({
           method: "POST",
