@@ -199,9 +199,10 @@ export async function buildApp(options: AppOptions): Promise<App> {
   // While the database is known to be down, answer 503 at once instead of each request waiting
   // a connect timeout; probes and the stylesheet need no database.
   const needsNoDatabase = new Set(["/healthz", "/readyz", "/static/app.css"]);
-  server.addHook("onRequest", async (request) => {
+  server.addHook("onRequest", (request, _reply, done) => {
     if (database.health.knownDown && !needsNoDatabase.has(request.url.split("?")[0]!))
-      throw new AppError("ERR_UNAVAILABLE", { retryAfter: UNAVAILABLE_RETRY_S });
+      return done(new AppError("ERR_UNAVAILABLE", { retryAfter: UNAVAILABLE_RETRY_S }));
+    done();
   });
   server.addHook("onError", async (request, _reply, error) => {
     if (!isUnavailableError(error)) return;

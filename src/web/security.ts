@@ -14,7 +14,8 @@ const holdsNul = (value: unknown): boolean => {
   if (typeof value === "string") return value.includes("\u0000");
   if (Array.isArray(value)) return value.some(holdsNul);
   if (value !== null && typeof value === "object")
-    return Object.entries(value).some(([key, inner]) => key.includes("\u0000") || holdsNul(inner));
+    for (const key in value)
+      if (key.includes("\u0000") || holdsNul((value as Record<string, unknown>)[key])) return true;
   return false;
 };
 
@@ -74,23 +75,26 @@ export async function registerSecurity(
   headers: SecurityHeaders,
   secureCookies: boolean,
 ): Promise<void> {
-  server.addHook("onRequest", (_request, reply, done) => {
+  // The hooks every request runs take Fastify's callback form: an async hook costs a promise and a
+  // turn of the microtask queue each.
+  server.addHook("onRequest", (request, reply, done) => {
     reply.headers(headers);
+    // The JSON API reads JSON only: a form or text/plain post from another site cannot reach it.
+    if (isApiPath(request.url)) {
+      const type = mediaType(request);
+      const body = carriesBody(request);
+      if ((type !== undefined || body) && type !== "application/json")
+        return done(new AppError("ERR_UNSUPPORTED_MEDIA_TYPE"));
+      // Nothing to parse: a bodyless request that names JSON anyway (many clients do) is no 400.
+      if (!body) delete request.headers["content-type"];
+    }
     done();
   });
-  // The JSON API reads JSON only: a form or text/plain post from another site cannot reach it.
-  server.addHook("onRequest", async (request) => {
-    if (!isApiPath(request.url)) return;
-    const type = mediaType(request);
-    if ((type !== undefined || carriesBody(request)) && type !== "application/json")
-      throw new AppError("ERR_UNSUPPORTED_MEDIA_TYPE");
-    // Nothing to parse: a bodyless request that names JSON anyway (many clients do) is no 400.
-    if (!carriesBody(request)) delete request.headers["content-type"];
-  });
   // PostgreSQL refuses NUL in text: refused here as bad input, on both databases.
-  server.addHook("preValidation", async (request) => {
+  server.addHook("preValidation", (request, _reply, done) => {
     if (holdsNul(request.params) || holdsNul(request.query) || holdsNul(request.body))
-      throw new AppError("ERR_VALIDATION", { reason: "nul_character" });
+      return done(new AppError("ERR_VALIDATION", { reason: "nul_character" }));
+    done();
   });
   await server.register(cookie);
   await server.register(csrf, {
@@ -99,7 +103,8 @@ export async function registerSecurity(
   await server.register(formbody);
   await server.register(rateLimit, { global: false });
   // API answers may carry sessions and personal data: never kept by a browser or proxy cache.
-  server.addHook("onSend", async (request, reply) => {
+  server.addHook("onSend", (request, reply, payload, done) => {
     if (request.url.startsWith("/api/")) reply.header("cache-control", "no-store");
+    done(null, payload);
   });
 }
