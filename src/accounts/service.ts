@@ -3,7 +3,13 @@ import type { Executor, Tx } from "../db/database.js";
 import type { AlternatesTable } from "../db/schema.js";
 import { auditOfAccount } from "../platform/audit.js";
 import { DAY } from "../platform/clock.js";
-import { auditAccount, auditSubject, inTransaction, type Platform } from "../platform/context.js";
+import {
+  auditAccount,
+  auditSubject,
+  inAddressTransaction,
+  inTransaction,
+  type Platform,
+} from "../platform/context.js";
 import { AppError } from "../platform/errors.js";
 import { type Locale, translator } from "../platform/i18n.js";
 import { newId } from "../platform/ids.js";
@@ -515,10 +521,12 @@ export class AccountsService {
     if (throttled && !knownBefore) return this.throttledAnswer(throttled, address);
 
     const passwordOk = await verifyPassword(found?.password_hash ?? (await decoyPasswordHash()), password);
-    // Queued in memory behind other sign-ins for this address on this node: a flood about one
-    // address waits here, not holding connections while it waits on the throttle row's lock.
-    const result = await this.platform.serialized.run(`address:${address}`, () =>
-      inTransaction(this.platform, async (tx): Promise<SigninResult | null> => {
+    // On PostgreSQL, queued in memory behind other sign-ins for this address on this node: a flood
+    // about one address waits there, not holding connections while it waits on the throttle row's lock.
+    const result = await inAddressTransaction(
+      this.platform,
+      address,
+      async (tx): Promise<SigninResult | null> => {
         const now = this.now();
         const counter = await store.lockThrottleRow(tx, this.platform.dialect, keyHash, now);
         const account = await store.lockAccountRowByAddress(tx, this.platform.dialect, address);
@@ -575,7 +583,7 @@ export class AccountsService {
           displayName: account.display_name,
           address: account.address,
         };
-      }),
+      },
     );
     if (!result) throw new AppError("ERR_INVALID_CREDENTIALS");
     return result;

@@ -26,7 +26,7 @@ export interface Platform {
   timers: TimerService;
   /** Wakes the timers' worker (after the manual clock moved, or a commit that set a timer due at once). */
   wakeTimers(): void;
-  /** Work about one address, one at a time in this process (see KeyedSerializer). */
+  /** Work about one address, one at a time in this process (see KeyedSerializer, inAddressTransaction). */
   serialized: KeyedSerializer;
   /** Runs a use-case's work in a transaction (on SQLite with others, see GroupCommit); settles after the commit. */
   transact<T>(work: (tx: Tx) => Promise<T>): Promise<T>;
@@ -35,6 +35,22 @@ export interface Platform {
 /** One use-case, one transaction: the change, its audit entries and its outbox messages commit together. */
 export const inTransaction = <T>(platform: Platform, work: (tx: Tx) => Promise<T>): Promise<T> =>
   platform.transact(work);
+
+/**
+ * A use-case's transaction about one address. On PostgreSQL it first queues in memory behind the
+ * others about that address on this node (see KeyedSerializer). SQLite has one connection, and the
+ * group commit runs use-cases one at a time: there is nothing to queue for there, and the queue
+ * gave each request about the address a commit of its own (a flood about one address cost twice
+ * the CPU a request of a flood spread over many).
+ */
+export const inAddressTransaction = <T>(
+  platform: Platform,
+  address: string,
+  work: (tx: Tx) => Promise<T>,
+): Promise<T> =>
+  platform.dialect === "sqlite"
+    ? inTransaction(platform, work)
+    : platform.serialized.run(`address:${address}`, () => inTransaction(platform, work));
 
 /** An audit entry in the account's own hash chain, inside the use-case's transaction. */
 export const auditAccount = (platform: Platform, tx: Tx, accountId: string, entry: AuditEntry) =>

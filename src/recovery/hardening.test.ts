@@ -11,6 +11,7 @@ import {
   RecordingTransport,
   type TestApp,
   testApp,
+  testDialect,
 } from "../../test/helpers.js";
 import type { OpenOptions } from "../db/database.js";
 import { HOUR as HOUR_MS } from "../platform/clock.js";
@@ -430,6 +431,33 @@ describe("noise never keeps the owner out", () => {
     const rows = await t.database.db.selectFrom("cap_counters").selectAll().execute();
     expect(rows).toHaveLength(1);
     expect(JSON.stringify(rows)).not.toContain("x.example");
+  });
+
+  it("counts a flood of starts about one address exactly, and on SQLite commits it in shared batches", async () => {
+    t = await testApp({ SESAME_RECOVERIES_PER_ACCOUNT_PER_HOUR: "5" });
+    await createAccount(t, maria);
+    // How many use-case transactions about the address are open at once.
+    const platform = t.app.platform;
+    const transact = platform.transact.bind(platform);
+    let open = 0;
+    let mostOpen = 0;
+    platform.transact = async (work) => {
+      mostOpen = Math.max(mostOpen, ++open);
+      try {
+        return await transact(work);
+      } finally {
+        open--;
+      }
+    };
+    const answers = await Promise.all(
+      Array.from({ length: 12 }, () => post("/api/v1/recovery", { address: maria.address })),
+    );
+    const statuses = answers.map((a) => a.statusCode).sort();
+    expect(statuses).toEqual([...Array(5).fill(201), ...Array(7).fill(429)]);
+    // PostgreSQL: queued in memory one at a time, so they do not each hold a pooled connection.
+    // SQLite: one connection and one writer; queued, each would have waited for a commit of its own.
+    if (testDialect === "sqlite") expect(mostOpen).toBeGreaterThan(5);
+    else expect(mostOpen).toBe(1);
   });
 
   concurrencyTest(

@@ -7,7 +7,13 @@ import type { CasesService } from "../desk/cases.js";
 import { notify } from "../messaging/notifier.js";
 import { countAct, openWindowOf } from "../platform/caps.js";
 import { DAY, HOUR, MINUTE } from "../platform/clock.js";
-import { auditAccount, auditSubject, inTransaction, type Platform } from "../platform/context.js";
+import {
+  auditAccount,
+  auditSubject,
+  inAddressTransaction,
+  inTransaction,
+  type Platform,
+} from "../platform/context.js";
 import { AppError, type ErrorCode } from "../platform/errors.js";
 import { formatInstant, type Locale, pickLocale, translator } from "../platform/i18n.js";
 import { newId, newRecoveryId } from "../platform/ids.js";
@@ -88,12 +94,8 @@ export class RecoveryService {
     return `${kind}:${this.platform.secrets.hmac(`cap:${kind}:${parts.join("\u0000")}`)}`;
   }
 
-  /**
-   * One use-case's transaction about one address: queued in memory behind the others about the
-   * same address on this node, so they do not each hold a connection while waiting on its locks.
-   */
   private inAddressTransaction<T>(address: string, work: (tx: Tx) => Promise<T>): Promise<T> {
-    return this.platform.serialized.run(`address:${address}`, () => inTransaction(this.platform, work));
+    return inAddressTransaction(this.platform, address, work);
   }
 
   /**
