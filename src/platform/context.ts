@@ -40,8 +40,8 @@ export const inTransaction = <T>(platform: Platform, work: (tx: Tx) => Promise<T
  * A use-case's transaction about one address. On PostgreSQL it first queues in memory behind the
  * others about that address on this node (see KeyedSerializer). SQLite has one connection, and the
  * group commit runs use-cases one at a time: there is nothing to queue for there, and the queue
- * gave each request about the address a commit of its own (a flood about one address cost twice
- * the CPU a request of a flood spread over many).
+ * gave each request about the address a commit of its own (a flood about one address cost three
+ * times the CPU a request).
  */
 export const inAddressTransaction = <T>(
   platform: Platform,
