@@ -20,7 +20,14 @@ export interface Config {
   port: number;
   host: string;
   publicUrl: string;
-  database: { kind: "sqlite"; path: string } | { kind: "postgres"; url: string };
+  database:
+    | {
+        kind: "sqlite";
+        path: string;
+        /** false: SQLite's own VFS, not native/wal_coalesce.c's (SQLITE_COALESCE_WAL=off; on by default). */
+        coalesceWal?: boolean;
+      }
+    | { kind: "postgres"; url: string };
   /** Timeouts of the database connection; see DatabaseTimeouts. */
   databaseTimeouts: DatabaseTimeouts;
   /** How long `serve` and `migrate` retry an unreachable database at boot (containers start in any order). */
@@ -224,7 +231,9 @@ const persistedSecret = (dataDir: string): string => {
 export function loadConfig(env: Env = process.env): Config {
   const production = env.NODE_ENV === "production";
   const dataDir = resolve(env.SESAME_DATA_DIR ?? "data");
-  const database = parseDatabase(env.DATABASE_URL, dataDir);
+  const parsedDatabase = parseDatabase(env.DATABASE_URL, dataDir);
+  const coalesceWal = oneOf(env, "SQLITE_COALESCE_WAL", ["on", "off"], "on") === "on";
+  const database = parsedDatabase.kind === "sqlite" ? { ...parsedDatabase, coalesceWal } : parsedDatabase;
   const port = integer(env, "PORT", 3000);
   if (port > 65535) throw new ConfigError(`PORT must be at most 65535, got "${port}"`);
   const host = env.HOST || "0.0.0.0";

@@ -273,6 +273,10 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
 
+  if (database.walCoalescing?.active === false)
+    app.server.log.warn(
+      `SQLite writes each log frame in two system calls (commits about a third slower): ${database.walCoalescing.reason}`,
+    );
   if (!config.apiToken)
     app.server.log.warn("SESAME_API_TOKEN is not set: the service API answers 401 to everyone");
   await listenOn("PORT", "HOST", config.port, () =>

@@ -15,6 +15,7 @@ import * as m003 from "./migrations/003_accounts_hardening.js";
 import * as m004 from "./migrations/004_recovery_cases.js";
 import { directWhenIdle, type StatementOf } from "./prepared.js";
 import type { Database } from "./schema.js";
+import { coalesceWalWrites, type WalCoalescing } from "./wal-coalesce.js";
 
 export type Db = Kysely<Database>;
 export type Tx = Transaction<Database>;
@@ -28,6 +29,8 @@ export interface DbHandle {
   /** SQLite: the connection's statements, for transactions that run prepared queries directly. */
   statementOf?: StatementOf;
   health: DatabaseHealth;
+  /** SQLite: whether commits write their log frames through native/wal_coalesce.c (see wal-coalesce.ts). */
+  walCoalescing?: WalCoalescing;
   close(): Promise<void>;
 }
 
@@ -147,6 +150,7 @@ export function openDatabase(database: Config["database"], options: OpenOptions 
   const health = new DatabaseHealth();
   if (database.kind === "sqlite") {
     const Sqlite = load("better-sqlite3") as typeof SqliteDatabase;
+    const walCoalescing = coalesceWalWrites(Sqlite, database.coalesceWal === false);
     const sqlite = new Sqlite(database.path);
     sqlite.pragma("journal_mode = WAL");
     sqlite.pragma("synchronous = NORMAL");
@@ -174,13 +178,14 @@ export function openDatabase(database: Config["database"], options: OpenOptions 
         dialect: "sqlite",
         statementOf,
         health,
+        walCoalescing,
         close: async () => {
           await checkpointer.stop();
           await db.destroy();
         },
       };
     }
-    return { db, dialect: "sqlite", statementOf, health, close: () => db.destroy() };
+    return { db, dialect: "sqlite", statementOf, health, walCoalescing, close: () => db.destroy() };
   }
   const { Pool, types } = load("pg") as typeof pg;
   const pool = new Pool({

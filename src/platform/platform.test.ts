@@ -34,6 +34,14 @@ describe("configuration", () => {
       bruteForceFirstLockMs: 60_000,
       bruteForceMaxLockMs: 900_000,
     });
+    expect(loadConfig({ ...base, DATABASE_URL: "sqlite:/tmp/x.db" }).database).toEqual({
+      kind: "sqlite",
+      path: "/tmp/x.db",
+      coalesceWal: true,
+    });
+    expect(
+      loadConfig({ ...base, DATABASE_URL: "sqlite:/tmp/x.db", SQLITE_COALESCE_WAL: "off" }).database,
+    ).toMatchObject({ coalesceWal: false });
     expect(loadConfig({ ...base, DATABASE_URL: "postgres://u@h/db" }).database).toEqual({
       kind: "postgres",
       url: "postgres://u@h/db",
@@ -51,6 +59,7 @@ describe("configuration", () => {
       [{ SESAME_SECRET: "short" }, /SESAME_SECRET/],
       [{ SESAME_RATE_LIMIT_PER_IP: "-1" }, /SESAME_RATE_LIMIT_PER_IP/],
       [{ SESAME_HASH_THREADS: "0" }, /SESAME_HASH_THREADS/],
+      [{ SQLITE_COALESCE_WAL: "no" }, /SQLITE_COALESCE_WAL/],
       [{ NODE_ENV: "production", SESAME_SECRET: "" }, /SESAME_SECRET is required/],
       [{ NODE_ENV: "production", SESAME_CLOCK: "manual" }, /refused in production/],
     ];
