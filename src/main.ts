@@ -275,7 +275,7 @@ async function main(argv: string[]): Promise<void> {
 
   if (database.walCoalescing?.active === false)
     app.server.log.warn(
-      `SQLite writes each log frame in two system calls (commits about a third slower): ${database.walCoalescing.reason}`,
+      `SQLite writes each log frame in two system calls (commits two to three times slower): ${database.walCoalescing.reason}`,
     );
   if (!config.apiToken)
     app.server.log.warn("SESAME_API_TOKEN is not set: the service API answers 401 to everyone");
