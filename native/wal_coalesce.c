@@ -1,5 +1,5 @@
 /*
- * A SQLite VFS that writes each commit's write-ahead-log frames in one system call.
+ * A SQLite VFS that writes each commit's write-ahead-log frames in a few system calls, not two a frame.
  *
  * SQLite writes a frame as two pwrite calls (its 24-byte header, then the page), so a commit of
  * a batch of recovery starts that touched 50-150 pages made 100-300 system calls, each dearer
