@@ -2,6 +2,7 @@ import { createHmac } from "node:crypto";
 import { sql } from "kysely";
 import { type Dialect, type Executor, lockKey, type Tx } from "../db/database.js";
 import { prepared } from "../db/prepared.js";
+import { HmacSha256 } from "./hmac.js";
 
 /**
  * Append-only, hash-chained audit log. Each subject (an account) has its own chain, so
@@ -34,6 +35,16 @@ export const accountStream = (accountId: string) => `account:${accountId}`;
 export const auditKey = (secret: string): Buffer =>
   createHmac("sha256", secret).update("sesame:audit:v1").digest();
 
+/** Each key's padded blocks, made once (the key is the platform's, for the life of the process). */
+const macs = new WeakMap<Buffer, HmacSha256>();
+const macOf = (key: Buffer) => {
+  const known = macs.get(key);
+  if (known) return known;
+  const mac = new HmacSha256(key);
+  macs.set(key, mac);
+  return mac;
+};
+
 const entryHash = (
   key: Buffer,
   prevHash: string,
@@ -43,10 +54,7 @@ const entryHash = (
   type: string,
   actor: string,
   detail: string,
-) =>
-  createHmac("sha256", key)
-    .update(JSON.stringify([prevHash, stream, seq, at, type, actor, detail]))
-    .digest("hex");
+) => macOf(key).digest(JSON.stringify([prevHash, stream, seq, at, type, actor, detail]), "hex");
 
 /** Tries on a chain that other nodes keep appending to ahead of us: then something is wrong. */
 const MAX_APPEND_TRIES = 100;
