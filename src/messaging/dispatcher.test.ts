@@ -9,6 +9,7 @@ import {
 } from "../../test/helpers.js";
 import { ManualClock } from "../platform/clock.js";
 import { Secrets } from "../platform/secrets.js";
+import { codeSecretsOf } from "./code-message.js";
 import { type DispatcherTiming, OutboxDispatcher } from "./dispatcher.js";
 import { CLAIM_MS, claimDueMessages, enqueueMessage, MAX_ATTEMPTS, type OutboxRow } from "./outbox.js";
 import type { Transport } from "./transports.js";
@@ -310,6 +311,66 @@ describe("outbox dispatch", () => {
 });
 
 describe("messages carrying a one-time code", () => {
+  /** Maria's recovery, a code asked for her backup address; the code's message is pending. */
+  async function pendingCodeMessage() {
+    const t = await testApp();
+    cleanup.push(() => t.close());
+    await createLockedMaria(t);
+    const started = await t.server.inject({
+      method: "POST",
+      url: "/api/v1/recovery",
+      payload: { address: "maria-rosa@hotmail.example" },
+    });
+    const id = started.json().recoveryId as string;
+    const chosen = await t.server.inject({
+      method: "POST",
+      url: `/api/v1/recovery/${id}/channel`,
+      payload: { kind: "email", value: "maria-rosa@gmail.example" },
+    });
+    expect(chosen.statusCode).toBe(202);
+    const [row] = await t.database.db
+      .selectFrom("outbox")
+      .selectAll()
+      .where("status", "=", "pending")
+      .execute();
+    return { t, id, row: row! };
+  }
+
+  it("are sent only as and where they were queued: a changed recipient or text is refused, not sent", async () => {
+    const changes: Array<(row: OutboxRow) => Partial<OutboxRow>> = [
+      () => ({ recipient: "attacker@evil.example" }),
+      (row) => ({ body: row.body.replace("http://sesame.test/", "http://evil.example/") }),
+      () => ({ subject: "Urgent: call us" }),
+    ];
+    for (const change of changes) {
+      const { t, row } = await pendingCodeMessage();
+      const changed = change(row);
+      if (changed.body !== undefined) expect(changed.body).not.toBe(row.body);
+      await t.database.db.updateTable("outbox").set(changed).where("id", "=", row.id).execute();
+      expect(await t.messages()).toEqual([]);
+      const [after] = await t.database.db.selectFrom("outbox").selectAll().where("id", "=", row.id).execute();
+      expect(after).toMatchObject({ status: "failed", body: "" });
+    }
+  });
+
+  it("still go out when sealed by the version before (queued before an upgrade), and the code works", async () => {
+    const { t, id, row } = await pendingCodeMessage();
+    const { code } = codeSecretsOf(t.app.platform.secrets, row.code_id!);
+    await t.database.db
+      .updateTable("outbox")
+      .set({ body: t.app.platform.secrets.seal(`Votre code : ${code}`) })
+      .where("id", "=", row.id)
+      .execute();
+    const [mail] = await t.messages();
+    expect(mail!.body).toBe(`Votre code : ${code}`);
+    const confirmed = await t.server.inject({
+      method: "POST",
+      url: `/api/v1/recovery/${id}/code`,
+      payload: { code },
+    });
+    expect(confirmed.statusCode).toBe(200);
+  });
+
   it("are not sent once their code was voided by a newer one, or used; they forget their body", async () => {
     const t = await testApp();
     cleanup.push(() => t.close());

@@ -12,6 +12,7 @@ import {
   markSent,
   OUTBOX_BATCH,
   type OutboxRow,
+  openBody,
 } from "./outbox.js";
 import type { Transport } from "./transports.js";
 
@@ -111,9 +112,9 @@ export class OutboxDispatcher implements Worker {
     }
     let body: string;
     try {
-      body = this.secrets.unseal(row.body);
+      body = openBody(this.secrets, row);
     } catch {
-      // Written by someone without the key, or damaged: never sent, and never retried.
+      // Written or changed by someone without the key, or damaged: never sent, and never retried.
       this.log.error({ messageId: row.id, channel: row.channel }, "outbox message does not open; not sent");
       await this.write((db) => markNotSent(db, row.id, "failed", "sealed body refused"));
       return;

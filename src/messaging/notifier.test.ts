@@ -3,7 +3,7 @@ import { freshDatabase } from "../../test/helpers.js";
 import { ManualClock } from "../platform/clock.js";
 import { Secrets } from "../platform/secrets.js";
 import { type Notice, notify } from "./notifier.js";
-import type { OutboxRow } from "./outbox.js";
+import { type OutboxRow, openBody } from "./outbox.js";
 
 const secrets = new Secrets("notifier-test-secret-0123456789abcdef");
 let cleanup: Array<() => Promise<void>> = [];
@@ -25,7 +25,7 @@ async function notified(...notices: Notice[]) {
     channel: row.channel,
     recipient: row.recipient,
     subject: row.subject,
-    body: row.body === "" ? "" : secrets.unseal(row.body),
+    body: row.body === "" ? "" : openBody(secrets, row),
     status: row.status,
     codeId: row.code_id,
     createdAt: Number(row.created_at),

@@ -5,6 +5,7 @@ import type { OutboxTable } from "../db/schema.js";
 import type { Clock } from "../platform/clock.js";
 import { newId } from "../platform/ids.js";
 import type { Secrets } from "../platform/secrets.js";
+import { isStoredCodeMessage, openCodeMessage, storedCodeMessage } from "./code-message.js";
 import { signedLocalPart } from "./inbound/message-ids.js";
 
 /** Threading and loop-protection headers of an outgoing mail (RFC 5322, RFC 3834). */
@@ -29,7 +30,10 @@ export interface OutgoingMessage {
   recipient: string;
   subject?: string;
   body: string;
-  /** The one-time code the body carries: the message is dropped if that code is voided or used first. */
+  /**
+   * The one-time code the body carries, as the markers of code-message.ts: filled in when it is
+   * sent, and the message is dropped if that code is voided or used first.
+   */
   codeId?: string;
   /** Email only: headers beyond From/To/Subject. */
   headers?: MailHeaders;
@@ -95,8 +99,33 @@ const storedHeaders = (secrets: Secrets, id: string, message: OutgoingMessage): 
 export type OutboxRow = OutboxTable;
 
 /**
+ * The body as stored: sealed (AES-GCM), since it may say what only its recipient should read; a code's
+ * message holds no code (see code-message.ts) and is kept under a MAC instead.
+ */
+const storedBody = (secrets: Secrets, id: string, message: OutgoingMessage): string =>
+  message.codeId === undefined
+    ? secrets.seal(message.body)
+    : storedCodeMessage(
+        secrets,
+        {
+          id,
+          codeId: message.codeId,
+          channel: message.channel,
+          recipient: message.recipient,
+          subject: message.subject ?? null,
+        },
+        message.body,
+      );
+
+/** The text of a stored body; throws if it does not open, or was changed since it was queued. */
+export function openBody(secrets: Secrets, row: OutboxRow): string {
+  if (row.code_id === null || !isStoredCodeMessage(row.body)) return secrets.unseal(row.body);
+  const fields = { id: row.id, codeId: row.code_id, channel: row.channel, recipient: row.recipient };
+  return openCodeMessage(secrets, { ...fields, subject: row.subject }, row.body);
+}
+
+/**
  * Queued in the caller's transaction: the message exists if and only if the change committed.
- * The body may hold a one-time code, so it is sealed at rest and opened only to be sent.
  * Returns the outbox row's id.
  */
 export async function enqueueMessage(
@@ -113,7 +142,7 @@ export async function enqueueMessage(
     channel: message.channel,
     recipient: message.recipient,
     subject: message.subject ?? null,
-    body: suppressed ? "" : secrets.seal(message.body),
+    body: suppressed ? "" : storedBody(secrets, id, message),
     status: suppressed ? "voided" : "pending",
     attempts: 0,
     next_attempt_at: now,
@@ -128,16 +157,17 @@ export async function enqueueMessage(
 }
 
 /**
- * The work of queuing `message` without queuing it: its body is sealed and a row written that is
- * never sent (status voided, no body, no recipient). A request to a destination that is not a
- * verified backup does this, so its timing cannot tell a right backup from a wrong one.
+ * The work of queuing `message` without queuing it: its body is made as a real one's and a row
+ * written that is never sent (status voided, no body, no recipient). A request to a destination
+ * that is not a verified backup does this, so its timing cannot tell a right backup from a wrong one.
  */
 export async function enqueueDecoy(tx: Tx, now: number, secrets: Secrets, message: OutgoingMessage) {
-  secrets.seal(message.body);
+  const id = newId();
+  storedBody(secrets, id, message);
   // The same look-up as a real mail's (for an address that is never suppressed), so both cost alike.
   if (message.channel === "email") await isSuppressed(tx, message.recipient);
   await insertOutbox(tx, {
-    id: newId(),
+    id,
     channel: message.channel,
     recipient: "",
     subject: null,
@@ -281,5 +311,5 @@ export async function recentMessages(
     .orderBy("created_at", "desc")
     .limit(limit)
     .execute();
-  return rows.map((row) => ({ ...row, body: secrets.unseal(row.body) }));
+  return rows.map((row) => ({ ...row, body: openBody(secrets, row) }));
 }

@@ -1,11 +1,4 @@
-import {
-  createCipheriv,
-  createDecipheriv,
-  createHash,
-  createHmac,
-  randomInt,
-  timingSafeEqual,
-} from "node:crypto";
+import { createCipheriv, createDecipheriv, createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { HmacSha256 } from "./hmac.js";
 import { randomBytes } from "./random.js";
 
@@ -57,7 +50,5 @@ export class Secrets {
 }
 
 export const randomToken = (bytes = 32): string => randomBytes(bytes).toString("base64url");
-
-export const sixDigitCode = (): string => randomInt(0, 1_000_000).toString().padStart(6, "0");
 
 export const sha256 = (value: string): string => createHash("sha256").update(value).digest("hex");

@@ -128,15 +128,18 @@ describe("recovery journey", () => {
     expect(expired.json().error.code).toBe("ERR_CODE_EXPIRED");
   });
 
-  it("keeps no code in clear anywhere in the database", async () => {
+  it("keeps no code nor link token in clear anywhere in the database", async () => {
     const id = await start();
     await chooseEmail(id);
     const code = (await t.lastCodeFor("maria-rosa@gmail.example"))!;
+    const mail = (await t.messages()).find((m) => m.recipient === "maria-rosa@gmail.example")!;
+    const linkToken = /token=([\w-]{43})/.exec(mail.body)![1]!;
     const tables = ["recoveries", "recovery_codes", "outbox", "audit_log", "accounts"] as const;
     for (const table of tables) {
       const rows = await t.database.db.selectFrom(table).selectAll().execute();
       expect(rows.length, table).toBeGreaterThan(0);
       expect(JSON.stringify(rows), table).not.toContain(code);
+      expect(JSON.stringify(rows), table).not.toContain(linkToken);
     }
   });
 

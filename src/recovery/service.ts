@@ -4,6 +4,7 @@ import type { AccountsService } from "../accounts/service.js";
 import { type Executor, lockKey, type Tx } from "../db/database.js";
 import type { RecoveriesTable } from "../db/schema.js";
 import type { CasesService } from "../desk/cases.js";
+import { CODE_MARK, codeSecretsOf, LINK_TOKEN_MARK } from "../messaging/code-message.js";
 import { notify } from "../messaging/notifier.js";
 import { countAct, openWindowOf } from "../platform/caps.js";
 import { DAY, HOUR, MINUTE } from "../platform/clock.js";
@@ -17,7 +18,7 @@ import {
 import { AppError, type ErrorCode } from "../platform/errors.js";
 import { formatInstant, type Locale, pickLocale, translator } from "../platform/i18n.js";
 import { newId, newRecoveryId } from "../platform/ids.js";
-import { randomToken, sixDigitCode } from "../platform/secrets.js";
+import { randomToken } from "../platform/secrets.js";
 import {
   codeInput,
   codeTtlMs,
@@ -237,7 +238,6 @@ export class RecoveryService {
         throw new AppError(kind === "email" ? "ERR_VALIDATION" : "ERR_PHONE_INVALID", { field: "value" });
 
       const now = this.now();
-      const code = sixDigitCode();
       const codeId = newId();
       const expiresAt = now + codeTtlMs[kind];
       // What was typed, read the same way for every account (never in the account's country): the
@@ -257,10 +257,11 @@ export class RecoveryService {
         value !== null
           ? account?.verifiedAlternates.find((a) => a.kind === kind && a.value === value)
           : undefined;
-      // Hashed whether or not what was typed matched, and kept only for a real code: a right backup
-      // answered two HMACs (about 6 µs) slower than a wrong one.
+      // Drawn and hashed whether or not what was typed matched, and kept only for a real code: a right
+      // backup answered two HMACs (about 6 µs) slower than a wrong one. The mail carries them as
+      // markers, filled in when it is sent (code-message.ts).
+      const { code, linkToken } = codeSecretsOf(this.platform.secrets, codeId);
       const codeHash = this.codeHash(codeId, code);
-      const linkToken = randomToken(32);
       const linkTokenHash = this.linkTokenHash(linkToken);
       // Messages to the account's own verified alternates speak the account's language.
       const mailLocale = pickLocale(account?.locale, recovery.locale);
@@ -304,12 +305,12 @@ export class RecoveryService {
       const waiting = this.platform.dialect === "sqlite" && recovery.state === "enter_code";
       if (!waiting && !(await store.awaitCode(tx, id, now - PASSWORD_STEP_TTL_MS)))
         throw new AppError("ERR_RECOVERY_STEP");
-      const link = `${this.platform.config.publicUrl}/recover/link?token=${linkToken}&lang=${mailLocale}`;
+      const link = `${this.platform.config.publicUrl}/recover/link?token=${LINK_TOKEN_MARK}&lang=${mailLocale}`;
       await notify(tx, this.platform, {
         to: { kind, value: match?.value ?? "" },
         subject: t("mail.code.subject"),
-        body: t("mail.code.body", { code, link, account: recovery.address }),
-        sms: t("sms.code.body", { code }),
+        body: t("mail.code.body", { code: CODE_MARK, link, account: recovery.address }),
+        sms: t("sms.code.body", { code: CODE_MARK }),
         codeId,
         decoy: !match,
       });
