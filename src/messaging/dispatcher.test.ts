@@ -7,6 +7,7 @@ import {
   RecordingTransport,
   testApp,
 } from "../../test/helpers.js";
+import type { Executor } from "../db/database.js";
 import { ManualClock } from "../platform/clock.js";
 import { Secrets } from "../platform/secrets.js";
 import { codeSecretsOf } from "./code-message.js";
@@ -159,6 +160,40 @@ describe("outbox dispatch", () => {
       ["sent", 1],
     ]);
     expect(captured.map((r) => secrets.unseal(r.body))).toEqual(["message 2", "message 3"]);
+  });
+
+  it("claims a round, settles what carries a dead code and records what it sent in two writes, not one a message", async () => {
+    const { database, clock } = await setup(4);
+    // A code that no longer exists (voided and gone): settled in the claim's write.
+    await database.db
+      .transaction()
+      .execute((tx) =>
+        enqueueMessage(tx, clock.now(), secrets, {
+          channel: "email",
+          recipient: "r9",
+          body: "x",
+          codeId: "gone",
+        }),
+      );
+    let writes = 0;
+    const counting = <T>(work: (tx: Executor) => Promise<T>) => {
+      writes++;
+      return database.db.transaction().execute(work);
+    };
+    const transport = new RecordingTransport();
+    await new OutboxDispatcher(
+      database.db,
+      database.dialect,
+      clock,
+      secrets,
+      { email: transport, sms: transport },
+      silent,
+      {},
+      counting,
+    ).drain();
+    expect(transport.delivered.map((m) => m.recipient).sort()).toEqual(["r0", "r1", "r2", "r3"]);
+    expect((await rows(database)).map((r) => r.status)).toEqual(["sent", "sent", "sent", "sent", "voided"]);
+    expect(writes).toBe(2);
   });
 
   it("gives up after the last attempt, and the message given up on forgets its body", async () => {

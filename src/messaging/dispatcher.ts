@@ -93,30 +93,60 @@ export class OutboxDispatcher implements Worker {
       this.unrecorded.delete(id);
     }
     for (;;) {
-      const batch = await this.write((db) => claimDueMessages(db, this.dialect, this.clock));
+      const { claimed, live } = await this.write((db) => this.claimLive(db));
       // Settled, not Promise.all: every send in the batch finishes before the drain goes on or stops.
-      const outcomes = await Promise.allSettled(batch.map((row) => this.deliver(row)));
+      const outcomes = await Promise.allSettled(live.map((row) => this.deliver(row)));
       const failed = outcomes.find((o) => o.status === "rejected");
       if (failed) throw failed.reason;
       // Nothing more was due at the claim. What is queued since wakes the worker for another round
       // (and another node's, the poll finds): a claim that finds nothing was a round trip per drain.
-      if (batch.length < OUTBOX_BATCH) break;
+      if (claimed < OUTBOX_BATCH) break;
     }
+  }
+
+  /**
+   * Claims what is due, and settles at once the messages whose code was voided or used since they
+   * were queued: sending them would only confuse. In one write: on SQLite, each read outside the
+   * group commit's transaction took a snapshot of its own (8.9 µs a code, against 3 inside).
+   */
+  private async claimLive(db: Executor): Promise<{ claimed: number; live: OutboxRow[] }> {
+    const batch = await claimDueMessages(db, this.dialect, this.clock);
+    const live: OutboxRow[] = [];
+    for (const row of batch) {
+      if (row.code_id === null || (await codeStillLive(db, row.code_id))) live.push(row);
+      else await markNotSent(db, row.id, "voided", "code voided or used before delivery");
+    }
+    return { claimed: batch.length, live };
+  }
+
+  /** Sent messages of one moment recorded in one write (one savepoint in the group commit, not one each). */
+  private sentMarks: Array<[id: string, sentAt: number, forgetBody: boolean]> = [];
+  private recording: Promise<void> | null = null;
+
+  private recordSent(id: string, sentAt: number, forgetBody: boolean): Promise<void> {
+    this.sentMarks.push([id, sentAt, forgetBody]);
+    this.recording ??= Promise.resolve().then(() => {
+      const marks = this.sentMarks;
+      this.sentMarks = [];
+      this.recording = null;
+      return this.write(async (db) => {
+        for (const [markId, at, forget] of marks) await markSent(db, markId, at, forget);
+      });
+    });
+    return this.recording;
   }
 
   /** One message: settled in the database, or throws when the database fails (the drain backs off). */
   private async deliver(row: OutboxRow): Promise<void> {
-    if (row.code_id && !(await codeStillLive(this.db, row.code_id))) {
-      await this.write((db) => markNotSent(db, row.id, "voided", "code voided or used before delivery"));
-      return;
-    }
     let body: string;
     try {
       body = openBody(this.secrets, row);
     } catch {
       // Written or changed by someone without the key, or damaged: never sent, and never retried.
       this.log.error({ messageId: row.id, channel: row.channel }, "outbox message does not open; not sent");
-      await this.write((db) => markNotSent(db, row.id, "failed", "sealed body refused"));
+      await this.write((db) =>
+        markNotSent(db, row.id, "failed", "body refused: it does not open, or was changed"),
+      );
       return;
     }
     const transport = this.transports[row.channel];
@@ -133,7 +163,7 @@ export class OutboxDispatcher implements Worker {
     }
     const sentAt = this.clock.now();
     try {
-      await this.write((db) => markSent(db, row.id, sentAt, !transport.captured));
+      await this.recordSent(row.id, sentAt, !transport.captured);
     } catch (error) {
       this.unrecorded.set(row.id, [sentAt, !transport.captured]);
       throw error;
