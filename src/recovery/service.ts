@@ -31,7 +31,7 @@ import {
 } from "./model.js";
 import * as store from "./store.js";
 
-type RecoveryRow = NonNullable<Awaited<ReturnType<typeof store.findRecovery>>>;
+type RecoveryStep = NonNullable<Awaited<ReturnType<typeof store.findRecoveryStep>>>;
 
 export interface RecoveryView {
   id: string;
@@ -51,6 +51,11 @@ export interface Confirmed {
 }
 
 const ACTOR = "user";
+
+const found = <T>(recovery: T | undefined): T => {
+  if (!recovery) throw new AppError("ERR_RECOVERY_NOT_FOUND");
+  return recovery;
+};
 /** The longest window of any cap (wrong codes per day): counters older than this are deleted. */
 const LONGEST_CAP_WINDOW_MS = DAY;
 
@@ -105,11 +110,15 @@ export class RecoveryService {
    * read outside it opens a snapshot of its own (16-23 µs under load, against 7 in the batch).
    * On PostgreSQL it is read first, to queue the transaction behind the others about its address.
    */
-  private async inRecoveryTransaction<T>(id: string, work: (tx: Tx, recovery: RecoveryRow) => Promise<T>) {
+  private async inRecoveryTransaction<T>(id: string, work: (tx: Tx, recovery: RecoveryStep) => Promise<T>) {
     if (this.platform.dialect === "sqlite")
-      return inTransaction(this.platform, async (tx) => work(tx, await this.requireRecovery(id, tx)));
-    const recovery = await this.requireRecovery(id);
+      return inTransaction(this.platform, async (tx) => work(tx, await this.requireRecoveryStep(id, tx)));
+    const recovery = await this.requireRecoveryStep(id, this.platform.db);
     return this.inAddressTransaction(recovery.address, (tx) => work(tx, recovery));
+  }
+
+  private async requireRecoveryStep(id: string, db: Executor) {
+    return found(await store.findRecoveryStep(db, id));
   }
 
   private lastPrunedAt = Number.NEGATIVE_INFINITY;
@@ -206,9 +215,7 @@ export class RecoveryService {
   }
 
   private async requireRecovery(id: string, db: Executor = this.platform.db) {
-    const recovery = await store.findRecovery(db, id);
-    if (!recovery) throw new AppError("ERR_RECOVERY_NOT_FOUND");
-    return recovery;
+    return found(await store.findRecovery(db, id));
   }
 
   /**

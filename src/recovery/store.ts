@@ -30,6 +30,16 @@ const recoveryById = prepared((db: Executor, id: string) =>
 );
 export const findRecovery = async (db: Executor, id: string) => (await recoveryById(db, id)).rows[0];
 
+// Only what a code request reads: better-sqlite3 makes each column a property of a new object.
+const recoveryStepById = prepared((db: Executor, id: string) =>
+  db
+    .selectFrom("recoveries")
+    .select(["address", "account_id", "locale", "state", "verified_at"])
+    .where("id", "=", id),
+);
+/** Where a recovery stands, for a new code: its address, account, language, step and confirmation. */
+export const findRecoveryStep = async (db: Executor, id: string) => (await recoveryStepById(db, id)).rows[0];
+
 const awaitCodeUnlessConfirmed = prepared((db: Executor, id: string, confirmedSince: number) =>
   db
     .updateTable("recoveries")
