@@ -164,9 +164,10 @@ export function openDatabase(database: Config["database"], options: OpenOptions 
     // pages back from the OS's cache (a system call each), for 7-8 MiB less (docs/benchmarks.md).
     sqlite.pragma(`cache_size = -${PAGE_CACHE_KIB}`);
     sqlite.pragma(`busy_timeout = ${timeouts.statementMs}`);
-    const statements = withStatementCache(sqlite);
-    const statementOf: StatementOf = (text) => statements.prepare(text);
-    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: statements }) });
+    // Two caches: the direct path reads rows as arrays (prepared.ts), Kysely's as objects.
+    const direct = withStatementCache(sqlite);
+    const statementOf: StatementOf = (text) => direct.prepare(text);
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
     directWhenIdle(db, statementOf, () => sqlite.inTransaction);
     if (!sqlite.memory) {
       sqlite.pragma(`wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);

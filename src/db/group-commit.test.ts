@@ -191,10 +191,13 @@ describe("group commit (SQLite): prepared queries run directly in its transactio
     });
     expect(seen).toEqual({ tx: true, db: false });
     expect(runsDirectly(handle.db)).toBe(true);
-    // A transaction Kysely opened by itself is not marked: its queries go through Kysely.
+    expect((await group.run((tx) => find(tx, "k"))).rows).toEqual([{ key: "k", window_start: 1, count: 1 }]);
+    // A transaction Kysely opened by itself is not marked: its queries go through Kysely, and get
+    // rows as objects from statements of its own (the direct path's read arrays).
     await handle.db.transaction().execute(async (tx) => {
       await insert(tx, "other", 1);
       expect([runsDirectly(tx), runsDirectly(handle.db)]).toEqual([false, false]);
+      expect((await find(tx, "k")).rows).toEqual([{ key: "k", window_start: 1, count: 1 }]);
     });
     expect((await findOutside(handle.db, "other")).rows).toEqual([{ key: "other" }]);
   });

@@ -42,9 +42,32 @@ function directStatements(db: Executor): StatementOf | undefined {
   return sqlite && !sqlite.inTransaction() ? sqlite.statementOf : undefined;
 }
 
+type RowOf = (values: unknown[]) => unknown;
+const rowMakers = new WeakMap<Statement, RowOf>();
+
+/**
+ * Rows read as arrays and made into objects of one shape: better-sqlite3 sets each column as a
+ * property of a new object, a third of reading an 11-column row (3.0 µs against 2.0). The
+ * statements of `StatementOf` are the direct path's own, so switching them to arrays changes no
+ * one else's rows.
+ */
+function rowMakerOf(statement: Statement): RowOf {
+  let make = rowMakers.get(statement);
+  if (!make) {
+    const fields = statement.columns().map((column, i) => `${JSON.stringify(column.name)}: values[${i}]`);
+    make = new Function("values", `return { ${fields.join(", ")} };`) as RowOf;
+    statement.raw(true);
+    rowMakers.set(statement, make);
+  }
+  return make;
+}
+
 /** What Kysely's SQLite driver answers for a statement, without the detour. */
 function runDirect<R>(statement: Statement, parameters: readonly unknown[]): QueryResult<R> {
-  if (statement.reader) return { rows: statement.all(parameters) as R[] };
+  if (statement.reader) {
+    const make = rowMakerOf(statement);
+    return { rows: (statement.all(parameters) as unknown[][]).map(make) as R[] };
+  }
   const { changes, lastInsertRowid } = statement.run(parameters);
   return { numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid), rows: [] };
 }

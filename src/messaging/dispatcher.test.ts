@@ -165,16 +165,14 @@ describe("outbox dispatch", () => {
   it("claims a round, settles what carries a dead code and records what it sent in two writes, not one a message", async () => {
     const { database, clock } = await setup(4);
     // A code that no longer exists (voided and gone): settled in the claim's write.
-    await database.db
-      .transaction()
-      .execute((tx) =>
-        enqueueMessage(tx, clock.now(), secrets, {
-          channel: "email",
-          recipient: "r9",
-          body: "x",
-          codeId: "gone",
-        }),
-      );
+    await database.db.transaction().execute((tx) =>
+      enqueueMessage(tx, clock.now(), secrets, {
+        channel: "email",
+        recipient: "r9",
+        body: "x",
+        codeId: "gone",
+      }),
+    );
     let writes = 0;
     const counting = <T>(work: (tx: Executor) => Promise<T>) => {
       writes++;
