@@ -49,6 +49,7 @@ const dispatcherOn = (
   clock: ManualClock,
   transport: Transport,
   timing: Partial<DispatcherTiming> = {},
+  transact?: <T>(work: (tx: Executor) => Promise<T>) => Promise<T>,
 ) =>
   new OutboxDispatcher(
     database.db,
@@ -58,6 +59,7 @@ const dispatcherOn = (
     { email: transport, sms: transport },
     silent,
     timing,
+    transact,
   );
 
 const rows = (database: Database) =>
@@ -179,16 +181,7 @@ describe("outbox dispatch", () => {
       return database.db.transaction().execute(work);
     };
     const transport = new RecordingTransport();
-    await new OutboxDispatcher(
-      database.db,
-      database.dialect,
-      clock,
-      secrets,
-      { email: transport, sms: transport },
-      silent,
-      {},
-      counting,
-    ).drain();
+    await dispatcherOn(database, clock, transport, {}, counting).drain();
     expect(transport.delivered.map((m) => m.recipient).sort()).toEqual(["r0", "r1", "r2", "r3"]);
     expect((await rows(database)).map((r) => r.status)).toEqual(["sent", "sent", "sent", "sent", "voided"]);
     expect(writes).toBe(2);
@@ -344,8 +337,8 @@ describe("outbox dispatch", () => {
 });
 
 describe("messages carrying a one-time code", () => {
-  /** Maria's recovery, a code asked for her backup address; the code's message is pending. */
-  async function pendingCodeMessage() {
+  /** Maria's recovery, and a request for a code at her backup address. */
+  async function mariasRecovery() {
     const t = await testApp();
     cleanup.push(() => t.close());
     await createLockedMaria(t);
@@ -355,12 +348,19 @@ describe("messages carrying a one-time code", () => {
       payload: { address: "maria-rosa@hotmail.example" },
     });
     const id = started.json().recoveryId as string;
-    const chosen = await t.server.inject({
-      method: "POST",
-      url: `/api/v1/recovery/${id}/channel`,
-      payload: { kind: "email", value: "maria-rosa@gmail.example" },
-    });
-    expect(chosen.statusCode).toBe(202);
+    const choose = () =>
+      t.server.inject({
+        method: "POST",
+        url: `/api/v1/recovery/${id}/channel`,
+        payload: { kind: "email", value: "maria-rosa@gmail.example" },
+      });
+    return { t, id, choose };
+  }
+
+  /** A code asked: its message is pending. */
+  async function pendingCodeMessage() {
+    const { t, id, choose } = await mariasRecovery();
+    expect((await choose()).statusCode).toBe(202);
     const [row] = await t.database.db
       .selectFrom("outbox")
       .selectAll()
@@ -405,21 +405,7 @@ describe("messages carrying a one-time code", () => {
   });
 
   it("are not sent once their code was voided by a newer one, or used; they forget their body", async () => {
-    const t = await testApp();
-    cleanup.push(() => t.close());
-    await createLockedMaria(t);
-    const started = await t.server.inject({
-      method: "POST",
-      url: "/api/v1/recovery",
-      payload: { address: "maria-rosa@hotmail.example" },
-    });
-    const id = started.json().recoveryId as string;
-    const choose = () =>
-      t.server.inject({
-        method: "POST",
-        url: `/api/v1/recovery/${id}/channel`,
-        payload: { kind: "email", value: "maria-rosa@gmail.example" },
-      });
+    const { t, choose } = await mariasRecovery();
     // Two requests before the dispatcher runs: the first code is voided by the second.
     expect((await choose()).statusCode).toBe(202);
     t.clock.advance(1_000);
