@@ -120,8 +120,8 @@ const storedBody = (secrets: Secrets, id: string, message: OutgoingMessage): str
 /** The text of a stored body; throws if it does not open, or was changed since it was queued. */
 export function openBody(secrets: Secrets, row: OutboxRow): string {
   if (row.code_id === null || !isStoredCodeMessage(row.body)) return secrets.unseal(row.body);
-  const fields = { id: row.id, codeId: row.code_id, channel: row.channel, recipient: row.recipient };
-  return openCodeMessage(secrets, { ...fields, subject: row.subject }, row.body);
+  const { id, code_id: codeId, channel, recipient, subject } = row;
+  return openCodeMessage(secrets, { id, codeId, channel, recipient, subject }, row.body);
 }
 
 /**

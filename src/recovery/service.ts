@@ -52,10 +52,12 @@ export interface Confirmed {
 
 const ACTOR = "user";
 
+/** The recovery read, or ERR_RECOVERY_NOT_FOUND. */
 const found = <T>(recovery: T | undefined): T => {
   if (!recovery) throw new AppError("ERR_RECOVERY_NOT_FOUND");
   return recovery;
 };
+
 /** The longest window of any cap (wrong codes per day): counters older than this are deleted. */
 const LONGEST_CAP_WINDOW_MS = DAY;
 
