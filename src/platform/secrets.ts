@@ -15,7 +15,7 @@ export class Secrets {
     this.mac = new HmacSha256(Buffer.from(key, "utf8"));
   }
 
-  /** AES-256-GCM: for what must be read back later (an outbox message holding a code), never logged. */
+  /** AES-256-GCM: for what must be read back later (queued messages, TOTP secrets, contact tokens), never logged. */
   seal(plaintext: string): string {
     const iv = randomBytes(12);
     const cipher = createCipheriv("aes-256-gcm", this.sealKey, iv);
