@@ -1,7 +1,7 @@
 import { createHmac, hash } from "node:crypto";
 
 const BLOCK = 64;
-/** Room after the key's block for a message of up to 4,096 UTF-16 units (3 bytes each at most in UTF-8). */
+/** Room in the buffer after the key's block for a message of up to 4,096 UTF-16 units (3 bytes each at most in UTF-8). */
 const ROOM = 3 * 4096;
 
 /**
@@ -9,7 +9,7 @@ const ROOM = 3 * 4096;
  * code request, three a recovery start). Node's `createHmac` builds a stream object and sets the
  * key up on each call (1.5 µs alone, about 3 under load); here the key's two padded blocks are
  * made once, and a message costs two one-shot SHA-256 (0.8 µs). The output is createHmac's, which
- * a longer message still uses.
+ * a message too long for the buffer still uses (a key that is not ASCII).
  */
 export class HmacSha256 {
   /**
