@@ -1,6 +1,7 @@
 import { type Static, Type } from "@sinclair/typebox";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { type AgentsService, agentApiGuard, type Viewer } from "../agents/guard.js";
+import { isoInstant } from "../platform/clock.js";
 import { AppError } from "../platform/errors.js";
 import type { PublicRateLimit } from "../web/http.js";
 import { Email, withErrors } from "../web/schemas.js";
@@ -70,9 +71,7 @@ const TeamView = Type.Object({
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const iso = (at: number | string | null | undefined) =>
-  at === null || at === undefined || Number(at) >= NO_DEADLINE
-    ? undefined
-    : new Date(Number(at)).toISOString();
+  at === null || at === undefined || Number(at) >= NO_DEADLINE ? undefined : isoInstant(Number(at));
 
 /** A case as the API shows it (presenter: nothing beyond the contract's fields and a few more). */
 export const presentCase = (row: {

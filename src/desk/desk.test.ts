@@ -349,6 +349,30 @@ describe("who sees what", () => {
     const queue = await t.server.inject({ method: "GET", url: "/api/v1/teams/casablanca/queue", headers });
     expect(queue.json().cases.map((c: { ref: string }) => c.ref)).toEqual([later.ref, late.ref]);
   });
+
+  it("fills a team's queue with the cases waiting on the customer after the open ones, up to its length", async () => {
+    const refs: string[] = [];
+    for (const address of ["a", "b", "c", "d", "e"]) {
+      refs.push(
+        (await openCase({ address: `${address}@sesame.test`, contactEmail: `${address}@example.be` })).json()
+          .ref,
+      );
+      t.clock.advance(HOUR);
+    }
+    const other = (await openCase({ contactEmail: "jan@example.nl", language: "nl", country: "NL" })).json();
+    const [a, b, c, d, e] = refs as [string, string, string, string, string];
+    const setStatus = (status: "waiting" | "resolved", ...which: string[]) =>
+      t.database.db.updateTable("cases").set({ status }).where("ref", "in", which).execute();
+    await setStatus("waiting", a, d);
+    await setStatus("resolved", b);
+    const queue = async (length: number) =>
+      (await t.app.services.desk.queue({ kind: "service" }, "casablanca", length)).rows.map((r) => r.ref);
+    // Open ones by their deadline, then the waiting ones by theirs; never resolved, never another team's.
+    expect(await queue(100)).toEqual([c, e, a, d]);
+    expect(await queue(3)).toEqual([c, e, a]);
+    expect(await queue(2)).toEqual([c, e]);
+    expect(await queue(100)).not.toContain(other.ref);
+  });
 });
 
 describe("calls", () => {

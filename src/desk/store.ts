@@ -195,27 +195,22 @@ const QUEUE_COLUMNS = [
   "due_resolution",
 ] as const;
 
+const queueWithStatus = prepared((db: Executor, team: string, status: "open" | "waiting", limit: number) =>
+  db
+    .selectFrom("cases")
+    .select(QUEUE_COLUMNS)
+    .where("team", "=", team)
+    .where("status", "=", status)
+    .orderBy("next_due")
+    .orderBy("id")
+    .limit(limit),
+);
+
 /** Open cases of a team, nearest deadline first, then those waiting on the customer. */
 export async function queueOf(db: Executor, team: string, limit: number) {
-  const open = await db
-    .selectFrom("cases")
-    .select(QUEUE_COLUMNS)
-    .where("team", "=", team)
-    .where("status", "=", "open")
-    .orderBy("next_due")
-    .orderBy("id")
-    .limit(limit)
-    .execute();
+  const { rows: open } = await queueWithStatus(db, team, "open", limit);
   if (open.length >= limit) return open;
-  const waiting = await db
-    .selectFrom("cases")
-    .select(QUEUE_COLUMNS)
-    .where("team", "=", team)
-    .where("status", "=", "waiting")
-    .orderBy("next_due")
-    .orderBy("id")
-    .limit(limit - open.length)
-    .execute();
+  const { rows: waiting } = await queueWithStatus(db, team, "waiting", limit - open.length);
   return [...open, ...waiting];
 }
 
